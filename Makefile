@@ -1,0 +1,34 @@
+# Pendel: `make run` serves the app on the embedded defaults, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test bench deps dev-deps clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.deps: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-deps: requirements.txt requirements-dev.txt $(VENV)/.deps
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+deps: $(VENV)/.deps
+dev-deps: $(VENV)/.dev-deps
+
+# Embedded defaults: SQLite under instance/, in-process queue and worker, console channels.
+run: deps
+	PENDEL_ENV=$${PENDEL_ENV:-development} TWILIO_SKIP_SIGNATURE_CHECK=$${TWILIO_SKIP_SIGNATURE_CHECK:-true} $(PY) app.py
+
+test: dev-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: dev-deps
+	$(PY) bench/availability.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,96 @@
+"""Pendel's web application.
+
+`create_app()` builds the Flask app from the environment (see core/config.py);
+`python app.py` runs the development server on the embedded defaults
+(SQLite under instance/, an in-process queue with a worker thread, console
+channels) at http://127.0.0.1:5000.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from flask import Flask
+
+from core.config import ConfigError, Settings, load_settings
+from core.jobcontext import set_job_runtime
+from core.problems import register_error_handlers
+from core.queue import connect_redis
+from core.runtime import Runtime, build_runtime, close_db_session
+
+
+def build_process_runtime(settings: Settings | None = None) -> Runtime:
+    """Settings, database, event bus and queue connection for this process.
+
+    Packages that react to domain events (notifications, calendars) subscribe
+    to `runtime.bus` here, so web and worker processes wire them alike.
+    """
+    settings = settings or load_settings()
+    return build_runtime(settings, redis=connect_redis(settings))
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
+    if settings is None and runtime is None:
+        # Started from the environment (`flask --app app`, gunicorn): a bad setting
+        # ends the start with one line, not a traceback wall.
+        try:
+            settings = load_settings()
+        except ConfigError as exc:
+            raise SystemExit(f"pendel: configuration error: {exc}") from None
+    runtime = runtime or build_process_runtime(settings)
+    settings = runtime.settings
+    app = Flask(__name__, instance_path=os.path.join(os.path.dirname(os.path.abspath(__file__)), "instance"))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        TESTING=settings.testing,
+    )
+    app.extensions["pendel"] = runtime
+    set_job_runtime(runtime)
+    register_error_handlers(app)
+    app.teardown_appcontext(close_db_session)
+
+    from core.views import auth_bp, health_bp
+    from scheduler.api import api_bp
+    from scheduler.pages import staff_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(staff_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+    from core.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def main() -> None:
+    """Development server on the embedded defaults."""
+    os.environ.setdefault("PENDEL_ENV", "development")
+    os.environ.setdefault("TWILIO_SKIP_SIGNATURE_CHECK", "true")
+    try:
+        app = create_app()
+    except ConfigError as exc:
+        sys.exit(f"pendel: configuration error: {exc}")
+    runtime: Runtime = app.extensions["pendel"]
+    from core.migrate import upgrade
+    from core.queue import start_thread_worker
+    from scheduler.demo import DEMO_PASSWORD, load_demo_if_empty
+
+    upgrade(runtime.db.engine)
+    with runtime.db.write_session() as session:
+        if load_demo_if_empty(session, with_users=True):
+            print(f"demo data loaded; sign in as coordinator@example.org / {DEMO_PASSWORD}")
+    if runtime.settings.redis_url is None:
+        start_thread_worker(runtime.redis)
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "5000"))
+    app.run(host=host, port=port, debug=False, threaded=True, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""Settings, read from the environment in one place and validated at start.
+
+Every other module receives a `Settings` object; nothing else reads `os.environ`.
+A bad value stops the start with one line that names the variable, not a traceback.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+ENVIRONMENTS = ("production", "development", "testing")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line naming the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str = "production"
+    database_url: str = f"sqlite:///{INSTANCE_DIR / 'pendel.db'}"
+    redis_url: str | None = None
+    secret_key: str = ""
+    public_base_url: str = "http://127.0.0.1:5000"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_phone_number: str | None = None
+    twilio_api_base_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    mail_from: str = "noreply@example.org"
+    office_timezone: str = "Europe/Amsterdam"
+    office_opens: time = time(9, 0)
+    office_closes: time = time(17, 0)
+    closure_days: tuple[date, ...] = ()
+    liberation_day_always_off: bool = False
+    hold_minutes: int = 15
+    min_notice_minutes: int = 60
+    slot_grid_minutes: int = 15
+    webhook_signature_check: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def development(self) -> bool:
+        return self.environment == "development"
+
+    @property
+    def testing(self) -> bool:
+        return self.environment == "testing"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.office_timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def _time(env: Mapping[str, str], name: str, default: time) -> time:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return time.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a time like 09:00, got {raw!r}") from None
+
+
+def _dates(env: Mapping[str, str], name: str) -> tuple[date, ...]:
+    raw = env.get(name, "")
+    days = []
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        try:
+            days.append(date.fromisoformat(part))
+        except ValueError:
+            raise ConfigError(f"{name} must be ISO dates separated by commas, got {part!r}") from None
+    return tuple(sorted(days))
+
+
+def _database_url(raw: str | None) -> str:
+    if not raw:
+        return Settings.database_url
+    url = raw.strip()
+    scheme = url.split(":", 1)[0].lower()
+    if scheme in ("postgres", "postgresql"):
+        # Heroku-style and bare URLs get the psycopg 3 driver we ship.
+        url = "postgresql+psycopg" + url[len(scheme):]
+    elif not (scheme.startswith("postgresql+") or scheme.startswith("sqlite")):
+        raise ConfigError(f"DATABASE_URL must be a postgresql:// or sqlite:// URL, got scheme {scheme!r}")
+    if scheme.startswith("postgres") and not urlparse(url).hostname and "host=" not in url:
+        raise ConfigError("DATABASE_URL has no host")
+    return url
+
+
+def _redis_url(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    if urlparse(raw).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError("REDIS_URL must start with redis://, rediss:// or unix://")
+    return raw
+
+
+def _base_url(name: str, raw: str | None, default: str | None) -> str | None:
+    if not raw:
+        return default
+    parsed = urlparse(raw)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(f"{name} must be an http(s) URL, got {raw!r}")
+    return raw.rstrip("/")
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build and validate the settings; raise ConfigError with a one-line message."""
+    env = os.environ if env is None else env
+    environment = env.get("PENDEL_ENV", "production").strip().lower()
+    if environment not in ENVIRONMENTS:
+        raise ConfigError(f"PENDEL_ENV must be one of {', '.join(ENVIRONMENTS)}, got {environment!r}")
+    tz_name = env.get("OFFICE_TIMEZONE") or "Europe/Amsterdam"
+    try:
+        ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"OFFICE_TIMEZONE is not a known time zone: {tz_name!r}") from None
+
+    secret_key = env.get("SECRET_KEY", "")
+    if not secret_key:
+        if environment == "production":
+            raise ConfigError("SECRET_KEY must be set in production (a long random string)")
+        secret_key = secrets.token_urlsafe(32)
+    signature_check = not _bool(env, "TWILIO_SKIP_SIGNATURE_CHECK", False)
+    if environment == "production":
+        if not signature_check:
+            raise ConfigError("TWILIO_SKIP_SIGNATURE_CHECK is a development setting; it is refused in production")
+        if not env.get("TWILIO_AUTH_TOKEN"):
+            raise ConfigError("TWILIO_AUTH_TOKEN must be set in production (webhooks are verified with it)")
+
+    settings = Settings(
+        environment=environment,
+        database_url=_database_url(env.get("DATABASE_URL")),
+        redis_url=_redis_url(env.get("REDIS_URL")),
+        secret_key=secret_key,
+        public_base_url=_base_url("PUBLIC_BASE_URL", env.get("PUBLIC_BASE_URL"), Settings.public_base_url) or "",
+        twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
+        twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
+        twilio_phone_number=env.get("TWILIO_PHONE_NUMBER") or None,
+        twilio_api_base_url=_base_url("TWILIO_API_BASE_URL", env.get("TWILIO_API_BASE_URL"), None),
+        smtp_host=env.get("SMTP_HOST") or None,
+        smtp_port=_int(env, "SMTP_PORT", 587, 1, 65535),
+        smtp_username=env.get("SMTP_USERNAME") or None,
+        smtp_password=env.get("SMTP_PASSWORD") or None,
+        smtp_starttls=_bool(env, "SMTP_STARTTLS", True),
+        mail_from=env.get("MAIL_FROM") or Settings.mail_from,
+        office_timezone=tz_name,
+        office_opens=_time(env, "OFFICE_OPENS", time(9, 0)),
+        office_closes=_time(env, "OFFICE_CLOSES", time(17, 0)),
+        closure_days=_dates(env, "CLOSURE_DAYS"),
+        liberation_day_always_off=_bool(env, "LIBERATION_DAY_ALWAYS_OFF", False),
+        hold_minutes=_int(env, "HOLD_MINUTES", 15, 1, 24 * 60),
+        min_notice_minutes=_int(env, "MIN_NOTICE_MINUTES", 60, 0, 14 * 24 * 60),
+        slot_grid_minutes=_int(env, "SLOT_GRID_MINUTES", 15, 5, 120),
+        webhook_signature_check=signature_check,
+    )
+    if settings.office_opens >= settings.office_closes:
+        raise ConfigError("OFFICE_OPENS must be before OFFICE_CLOSES")
+    return settings

@@ -1,0 +1,28 @@
+"""The runtime a job runs with: built once per worker process from the environment."""
+from __future__ import annotations
+
+from typing import Any
+
+from core.runtime import Runtime
+
+_runtime: Runtime | None = None
+
+
+def set_job_runtime(runtime: Runtime) -> None:
+    """The app (in-process worker) or worker.py hands its runtime to the jobs."""
+    global _runtime
+    _runtime = runtime
+
+
+def job_runtime() -> Runtime:
+    if _runtime is None:
+        from app import build_process_runtime
+
+        set_job_runtime(build_process_runtime())
+    assert _runtime is not None
+    return _runtime
+
+
+def _reset_for_tests(value: Any = None) -> None:
+    global _runtime
+    _runtime = value

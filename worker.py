@@ -1,0 +1,38 @@
+"""RQ worker entry point: `python worker.py [queue ...]`.
+
+Needs REDIS_URL (the embedded default runs its worker as a thread inside the
+dev server instead). Also runs RQ's cron scheduler for the periodic jobs, which
+RQ runs once across all worker processes.
+"""
+from __future__ import annotations
+
+import sys
+
+from core.config import ConfigError, load_settings
+from core.queue import QUEUE_NAMES, queue
+
+
+def main(argv: list[str]) -> int:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"pendel worker: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if not settings.redis_url:
+        print("pendel worker: REDIS_URL is not set; without it the dev server runs its own worker", file=sys.stderr)
+        return 2
+    from rq import Worker
+
+    from app import build_process_runtime
+    from core.jobcontext import set_job_runtime
+
+    runtime = build_process_runtime(settings)
+    set_job_runtime(runtime)
+    names = tuple(argv) or QUEUE_NAMES
+    worker = Worker([queue(runtime.redis, n) for n in names], connection=runtime.redis)
+    worker.work(with_scheduler=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
