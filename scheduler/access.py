@@ -1,0 +1,55 @@
+"""Who may see which case: decided here, in the queries, not in each view.
+
+A mediator sees only the cases assigned to them; coordinators and admins see
+all. Anything out of sight is reported as not found, so a mediator cannot even
+learn that another case exists.
+"""
+from __future__ import annotations
+
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import Session
+
+from core.models import User
+from core.problems import NotFound
+from scheduler.models import Appointment, Case, Mediator, Participant, case_mediators
+
+
+def own_mediator_id(session: Session, user: User) -> int | None:
+    return session.scalar(select(Mediator.id).where(Mediator.user_id == user.id))
+
+
+def visible_cases(session: Session, user: User) -> Select[tuple[Case]]:
+    query = select(Case).order_by(Case.id)
+    if user.sees_all_cases:
+        return query
+    mediator_id = own_mediator_id(session, user)
+    return query.where(exists().where(case_mediators.c.case_id == Case.id,
+                                      case_mediators.c.mediator_id == mediator_id))
+
+
+def case_for(session: Session, user: User, case_id: int) -> Case:
+    case = session.scalar(visible_cases(session, user).where(Case.id == case_id))
+    if case is None:
+        raise NotFound(f"case {case_id} not found")
+    return case
+
+
+def participant_for(session: Session, user: User, participant_id: int) -> Participant:
+    participant = session.get(Participant, participant_id)
+    if participant is None:
+        raise NotFound(f"participant {participant_id} not found")
+    case_for(session, user, participant.case_id)  # raises NotFound when out of sight
+    return participant
+
+
+def appointment_for(session: Session, user: User, appointment_id: int) -> Appointment:
+    appointment = session.get(Appointment, appointment_id)
+    if appointment is None:
+        raise NotFound(f"appointment {appointment_id} not found")
+    case_for(session, user, appointment.case_id)
+    return appointment
+
+
+def visible_appointments(session: Session, user: User) -> Select[tuple[Appointment]]:
+    case_ids = visible_cases(session, user).with_only_columns(Case.id).order_by(None)
+    return select(Appointment).where(Appointment.case_id.in_(case_ids)).order_by(Appointment.start)

@@ -1,0 +1,59 @@
+"""Domain events the scheduler publishes inside its transactions.
+
+Plain data only (ids, times, flags): subscribers such as notifications load
+what they need themselves, and nothing here drags ORM objects across packages.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class AppointmentConfirmed:
+    appointment_id: int
+    version: int
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
+class AppointmentRescheduled:
+    appointment_id: int
+    version: int
+    previous_start: datetime
+    previous_end: datetime
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
+class AppointmentCancelled:
+    appointment_id: int
+    version: int
+    reason: str
+    actor_id: int | None
+    # Participants who must NOT get an automatic message (the other party of a
+    # meeting cancelled by a withdrawal hears it from their mediator).
+    silent_participant_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ParticipantWithdrew:
+    participant_id: int
+    case_id: int
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
+class WithdrawalUndone:
+    participant_id: int
+    case_id: int
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
+class AppointmentReassigned:
+    appointment_id: int
+    version: int
+    from_mediator_id: int
+    to_mediator_id: int
+    actor_id: int | None

@@ -1,0 +1,79 @@
+"""The booking transaction's ground work: locks, expired holds, what is taken.
+
+Order matters to avoid deadlocks between concurrent bookings on PostgreSQL:
+mediator rows by id, then room rows by id, then reservation rows by id. On
+SQLite the whole transaction already runs under BEGIN IMMEDIATE.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Iterable
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from scheduler.conflicts import Resource, Span
+from scheduler.models import Appointment, BusyBlock, Mediator, Reservation, Room
+
+
+def lock_resources(session: Session, mediator_ids: Iterable[int], room_ids: Iterable[int]) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    mediators = sorted(set(mediator_ids))
+    rooms = sorted(set(room_ids))
+    if mediators:
+        session.execute(select(Mediator.id).where(Mediator.id.in_(mediators)).order_by(Mediator.id).with_for_update())
+    if rooms:
+        session.execute(select(Room.id).where(Room.id.in_(rooms)).order_by(Room.id).with_for_update())
+
+
+def _resource_filter(columns: type[Reservation] | type[BusyBlock], mediator_ids: list[int], room_ids: list[int]):  # type: ignore[no-untyped-def]
+    clauses = []
+    if mediator_ids:
+        clauses.append(columns.mediator_id.in_(mediator_ids))
+    if room_ids:
+        clauses.append(columns.room_id.in_(room_ids))
+    return or_(*clauses) if clauses else None
+
+
+def clear_expired_holds(session: Session, mediator_ids: Iterable[int], room_ids: Iterable[int],
+                        now: datetime) -> list[int]:
+    """Cancel holds that have run out on these resources, inside the caller's transaction."""
+    where = _resource_filter(Reservation, sorted(set(mediator_ids)), sorted(set(room_ids)))
+    if where is None:
+        return []
+    expired = session.scalars(
+        select(Reservation.appointment_id).where(Reservation.live, Reservation.expires_at.is_not(None),
+                                                 Reservation.expires_at <= now, where).distinct()
+    ).all()
+    if not expired:
+        return []
+    ids = sorted(set(expired))
+    rows = select(Reservation.id).where(Reservation.appointment_id.in_(ids)).order_by(Reservation.id)
+    session.execute(rows.with_for_update())
+    session.execute(update(Reservation).where(Reservation.appointment_id.in_(ids)).values(live=False))
+    session.execute(update(Appointment).where(Appointment.id.in_(ids), Appointment.status == "held")
+                    .values(status="cancelled", cancel_reason="hold_expired"))
+    return ids
+
+
+def taken_spans(session: Session, mediator_ids: Iterable[int], room_ids: Iterable[int],
+                start: datetime, end: datetime, now: datetime,
+                exclude_appointment_id: int | None = None) -> list[Span]:
+    """Live reservations and imported busy blocks of these resources touching [start, end)."""
+    mediators, rooms = sorted(set(mediator_ids)), sorted(set(room_ids))
+    spans: list[Span] = []
+    where = _resource_filter(Reservation, mediators, rooms)
+    if where is None:
+        return spans
+    reservations = select(Reservation.mediator_id, Reservation.room_id, Reservation.starts_at, Reservation.ends_at).where(
+        where, Reservation.live, Reservation.starts_at < end, Reservation.ends_at > start,
+        or_(Reservation.expires_at.is_(None), Reservation.expires_at > now))
+    if exclude_appointment_id is not None:
+        reservations = reservations.where(Reservation.appointment_id != exclude_appointment_id)
+    busy = select(BusyBlock.mediator_id, BusyBlock.room_id, BusyBlock.starts_at, BusyBlock.ends_at).where(
+        and_(_resource_filter(BusyBlock, mediators, rooms), BusyBlock.starts_at < end, BusyBlock.ends_at > start))
+    for mediator_id, room_id, s, e in [*session.execute(reservations), *session.execute(busy)]:
+        resource = Resource("mediator", mediator_id) if mediator_id is not None else Resource("room", room_id)
+        spans.append(Span(resource, s, e))
+    return spans

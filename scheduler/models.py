@@ -1,0 +1,230 @@
+"""People and places, cases, appointments and the busy-time tables.
+
+`Reservation` is what makes double booking impossible: one row per resource
+(mediator or room) an appointment occupies, with the span it blocks (a
+mediator's span includes their buffer). On PostgreSQL two exclusion
+constraints forbid overlapping live rows for one resource.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Column, ForeignKey, Index, Integer,
+                        String, Table, Text, func, literal_column, text)
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base, UTCDateTime, utcnow
+
+CASE_KINDS = ("crime", "traffic_accident", "sexual_abuse", "transgressive_behaviour", "other")
+CASE_STATUSES = ("registered", "intake", "contact", "meeting", "closed")
+PARTICIPANT_ROLES = ("victim", "next_of_kin", "suspect", "offender", "causer", "other")
+LANGUAGES = ("nl", "en")
+APPOINTMENT_KINDS = ("intake", "preparation", "meeting", "follow_up")
+APPOINTMENT_MODES = ("in_person", "home_visit", "phone", "video")
+APPOINTMENT_STATUSES = ("held", "confirmed", "cancelled", "completed", "no_show")
+LIVE_STATUSES = ("held", "confirmed")
+
+case_mediators = Table(
+    "case_mediators", Base.metadata,
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("mediator_id", ForeignKey("mediators.id", ondelete="RESTRICT"), primary_key=True, index=True),
+)
+
+appointment_mediators = Table(
+    "appointment_mediators", Base.metadata,
+    Column("appointment_id", ForeignKey("appointments.id", ondelete="CASCADE"), primary_key=True),
+    Column("mediator_id", ForeignKey("mediators.id", ondelete="RESTRICT"), primary_key=True, index=True),
+)
+
+
+class Mediator(Base):
+    __tablename__ = "mediators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    # [{"weekday": 0-6, "start": "HH:MM", "end": "HH:MM"}], local office time.
+    working_hours: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    buffer_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), unique=True)
+
+
+class Location(Base):
+    __tablename__ = "locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    city: Mapped[str] = mapped_column(String(100))
+
+    rooms: Mapped[list[Room]] = relationship(back_populates="location", order_by="Room.id")
+
+
+class Room(Base):
+    __tablename__ = "rooms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id", ondelete="RESTRICT"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    capacity: Mapped[int] = mapped_column(Integer, default=4)
+    separate_waiting_area: Mapped[bool] = mapped_column(Boolean, default=False)
+    accessible: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    location: Mapped[Location] = relationship(back_populates="rooms")
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20), default="registered")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    mediators: Mapped[list[Mediator]] = relationship(secondary=case_mediators, order_by="Mediator.id")
+    participants: Mapped[list[Participant]] = relationship(back_populates="case", order_by="Participant.id")
+
+
+class Participant(Base):
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
+    email: Mapped[str | None] = mapped_column(String(254))
+    address: Mapped[str | None] = mapped_column(String(300))
+    language: Mapped[str] = mapped_column(String(2), default="nl")
+    sms_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    email_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    full_text_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    case: Mapped[Case] = relationship(back_populates="participants")
+
+
+class Appointment(Base):
+    __tablename__ = "appointments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    mode: Mapped[str] = mapped_column(String(20))
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id", ondelete="RESTRICT"), index=True)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A coordinator may book a joint meeting in a room without a separate waiting area.
+    waiting_area_override: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Bumped on every change: iCalendar SEQUENCE and message idempotency keys use it.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    cancel_reason: Mapped[str | None] = mapped_column(String(40))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    case: Mapped[Case] = relationship()
+    mediators: Mapped[list[Mediator]] = relationship(secondary=appointment_mediators, order_by="Mediator.id")
+    attendances: Mapped[list[Attendance]] = relationship(
+        back_populates="appointment", cascade="all, delete-orphan", order_by="Attendance.participant_id")
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+
+class Attendance(Base):
+    """A participant's place in an appointment, with their own arrival time."""
+
+    __tablename__ = "attendances"
+
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"), primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"),
+                                                primary_key=True, index=True)
+    arrival: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    appointment: Mapped[Appointment] = relationship(back_populates="attendances")
+    participant: Mapped[Participant] = relationship()
+
+
+def _span_exclusion(column: str) -> ExcludeConstraint:
+    return ExcludeConstraint(
+        (literal_column(column), "="),
+        (func.tstzrange(literal_column("starts_at"), literal_column("ends_at"), text("'[)'")), "&&"),
+        name=f"ex_reservations_{column}_overlap",
+        using="gist",
+        where=text(f"live AND {column} IS NOT NULL"),
+    ).ddl_if(dialect="postgresql")
+
+
+class Reservation(Base):
+    """One resource (a mediator or a room) blocked by one appointment."""
+
+    __tablename__ = "reservations"
+    __table_args__ = (
+        CheckConstraint("(mediator_id IS NULL) <> (room_id IS NULL)", name="one_resource"),
+        CheckConstraint("starts_at < ends_at", name="positive_span"),
+        Index("ix_reservations_mediator_span", "mediator_id", "starts_at", "ends_at"),
+        Index("ix_reservations_room_span", "room_id", "starts_at", "ends_at"),
+        _span_exclusion("mediator_id"),
+        _span_exclusion("room_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"), index=True)
+    mediator_id: Mapped[int | None] = mapped_column(ForeignKey("mediators.id", ondelete="RESTRICT"))
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id", ondelete="RESTRICT"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    live: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set for holds: after this the row no longer blocks the search and is cleared on the next booking.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BusyBlock(Base):
+    """Busy time imported from a shared calendar: only what availability needs.
+
+    No summaries, descriptions or attendees — other people's private data stays
+    in their calendars. `source_id` names the calendar source (owned by the
+    calendars package); uid/recurrence_id let a sync diff its events.
+    """
+
+    __tablename__ = "busy_blocks"
+    __table_args__ = (
+        CheckConstraint("(mediator_id IS NULL) <> (room_id IS NULL)", name="one_owner"),
+        CheckConstraint("starts_at < ends_at", name="positive_span"),
+        Index("ix_busy_blocks_mediator_span", "mediator_id", "starts_at", "ends_at"),
+        Index("ix_busy_blocks_room_span", "room_id", "starts_at", "ends_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(Integer, index=True)
+    mediator_id: Mapped[int | None] = mapped_column(ForeignKey("mediators.id", ondelete="CASCADE"))
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    uid: Mapped[str] = mapped_column(String(500), default="")
+    recurrence_id: Mapped[str | None] = mapped_column(String(100))
+
+
+class MediatorTask(Base):
+    """Something a mediator must do personally, e.g. tell the other party a meeting is off."""
+
+    __tablename__ = "mediator_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mediator_id: Mapped[int] = mapped_column(ForeignKey("mediators.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
