@@ -1,4 +1,4 @@
-"""RQ worker entry point: `python worker.py [queue ...]`.
+"""RQ worker entry point: `python worker.py [--burst] [queue ...]`.
 
 Needs REDIS_URL (the embedded default runs its worker as a thread inside the
 dev server instead). Also runs RQ's cron scheduler for the periodic jobs, which
@@ -13,6 +13,8 @@ from core.queue import QUEUE_NAMES, queue
 
 
 def main(argv: list[str]) -> int:
+    burst = "--burst" in argv  # work until the queues are empty, then exit (scripts, tests)
+    argv = [a for a in argv if a != "--burst"]
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -30,7 +32,7 @@ def main(argv: list[str]) -> int:
     set_job_runtime(runtime)
     names = tuple(argv) or QUEUE_NAMES
     worker = Worker([queue(runtime.redis, n) for n in names], connection=runtime.redis)
-    worker.work(with_scheduler=True)
+    worker.work(burst=burst, with_scheduler=True)
     return 0
 
 

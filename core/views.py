@@ -15,8 +15,10 @@ health_bp = Blueprint("health", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    # Only local paths: never an open redirect.
-    if target and target.startswith("/") and not target.startswith("//"):
+    # Only local paths: never an open redirect. Browsers read a backslash as a
+    # slash and drop tabs and newlines, so "/\\evil" and "/<TAB>/evil" are "//evil".
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)):
         return target
     return url_for("staff.home")
 

@@ -1,0 +1,99 @@
+"""Demo data for a fresh install: loaded once, sensible, and never twice."""
+from __future__ import annotations
+
+import phonenumbers
+from sqlalchemy import func, select
+
+from core.auth import check_password
+from core.db import Database
+from core.models import User
+from scheduler.demo import DEMO_PASSWORD, load_demo_if_empty
+from scheduler.models import (CASE_KINDS, CASE_STATUSES, PARTICIPANT_ROLES, Case, Location, Mediator,
+                              Participant, Room)
+from tests import factories
+from tests.conftest import both_databases
+
+
+def _counts(session) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    return {model.__name__: session.scalar(select(func.count()).select_from(model))
+            for model in (Mediator, Location, Room, Case, Participant, User)}
+
+
+def _is_e164(number: str) -> bool:
+    parsed = phonenumbers.parse(number, None)
+    return (phonenumbers.is_valid_number(parsed)
+            and phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) == number)
+
+
+@both_databases
+def test_loads_a_usable_office(database: Database) -> None:
+    with database.write_session() as session:
+        assert load_demo_if_empty(session) is True
+    with database.session() as session:
+        mediators = session.scalars(select(Mediator)).all()
+        assert len(mediators) >= 2
+        for m in mediators:
+            assert m.active and m.working_hours
+            assert all(0 <= h["weekday"] <= 6 and h["start"] < h["end"] for h in m.working_hours)
+            assert m.phone is None or _is_e164(m.phone)
+
+        locations = session.scalars(select(Location)).all()
+        cities = {loc.city for loc in locations}
+        assert len(cities) >= 2
+        assert all(loc.rooms for loc in locations), "every location has rooms"
+        assert any(r.separate_waiting_area for loc in locations for r in loc.rooms), "joint meetings need one"
+
+        cases = session.scalars(select(Case)).all()
+        assert cases
+        assert len({c.reference for c in cases}) == len(cases)
+        participants = []
+        for c in cases:
+            assert c.kind in CASE_KINDS and c.status in CASE_STATUSES
+            assert c.mediators, f"case {c.reference} has a mediator"
+            assert c.participants
+            participants.extend(c.participants)
+        phones = [p.phone for p in participants if p.phone]
+        assert phones
+        assert all(_is_e164(p) for p in phones), phones
+        assert all(p.role in PARTICIPANT_ROLES and p.language in ("nl", "en") for p in participants)
+        assert all(p.withdrawn_at is None for p in participants)
+        # No demo sign-ins unless asked for.
+        assert session.scalar(select(func.count()).select_from(User)) == 0
+
+
+@both_databases
+def test_second_call_is_a_no_op(database: Database) -> None:
+    with database.write_session() as session:
+        assert load_demo_if_empty(session) is True
+    with database.session() as session:
+        before = _counts(session)
+    with database.write_session() as session:
+        assert load_demo_if_empty(session) is False
+        assert load_demo_if_empty(session, with_users=True) is False
+    with database.session() as session:
+        assert _counts(session) == before
+
+
+def test_not_loaded_into_a_database_that_already_has_mediators(database: Database) -> None:
+    with database.write_session() as session:
+        factories.mediator(session, name="Echte Bemiddelaar")
+    with database.write_session() as session:
+        assert load_demo_if_empty(session, with_users=True) is False
+    with database.session() as session:
+        assert _counts(session) == {"Mediator": 1, "Location": 0, "Room": 0, "Case": 0, "Participant": 0, "User": 0}
+
+
+def test_with_users_creates_sign_ins_and_links_a_mediator(database: Database) -> None:
+    with database.write_session() as session:
+        assert load_demo_if_empty(session, with_users=True) is True
+    with database.session() as session:
+        users = session.scalars(select(User).order_by(User.id)).all()
+        roles = {u.role for u in users}
+        assert {"coordinator", "mediator"} <= roles
+        for user in users:
+            assert check_password(user, DEMO_PASSWORD)
+            assert DEMO_PASSWORD not in user.password_hash
+        mediator_user = next(u for u in users if u.role == "mediator")
+        linked = session.scalar(select(Mediator).where(Mediator.user_id == mediator_user.id))
+        assert linked is not None
+        assert any(linked in c.mediators for c in session.scalars(select(Case)))
