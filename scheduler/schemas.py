@@ -1,0 +1,177 @@
+"""API models for people and places (mediators, locations, rooms), plus shared field types.
+
+Field names are DESIGN.md's. Request models are strict and refuse unknown
+fields (core.api.RequestModel); PATCH models mark every field MISSING by
+default, so "not sent" differs from an explicit null (which only nullable
+fields accept). Phone numbers are stored in E.164, e-mail addresses checked.
+Cases and participants live in schemas_cases.py, appointments and
+availability in schemas_appointments.py.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import MISSING, AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from core.api import QueryModel, RequestModel, ResponseModel
+from core.problems import InvalidInput
+from scheduler.contact import normalize_email, normalize_phone
+from scheduler.models import Location, Mediator, Room
+
+
+def _phone(value: str) -> str:
+    try:
+        return normalize_phone(value, "phone")
+    except InvalidInput as exc:
+        raise PydanticCustomError("phone", exc.errors[0]["message"]) from None
+
+
+def _email(value: str) -> str:
+    try:
+        return normalize_email(value, "email")
+    except InvalidInput as exc:
+        raise PydanticCustomError("email", exc.errors[0]["message"]) from None
+
+
+Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(_phone),
+                  Field(description="Stored in E.164; Dutch national notation (06…) is accepted",
+                        examples=["+31612345678"])]
+Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+City = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$"),
+                      Field(description="Local office time, HH:MM", examples=["09:00"])]
+Buffer = Annotated[int, Field(ge=0, le=240, description="Minutes kept free after each appointment")]
+Capacity = Annotated[int, Field(ge=1, le=200)]
+
+
+class WorkingHours(RequestModel):
+    """One stretch of a weekday (0 = Monday) in local office time; several per day are allowed."""
+
+    weekday: int = Field(ge=0, le=6)
+    start: ClockTime
+    end: ClockTime
+
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, end: str, info: ValidationInfo) -> str:
+        start = info.data.get("start")
+        if start is not None and end <= start:
+            raise PydanticCustomError("time_order", "must be after start")
+        return end
+
+
+HoursList = Annotated[list[WorkingHours], Field(max_length=50)]
+
+
+class MediatorCreate(RequestModel):
+    name: Name
+    email: Email
+    phone: Phone | None = None
+    working_hours: HoursList = []
+    buffer_minutes: Buffer = 0
+    active: bool = True
+
+
+class MediatorPatch(RequestModel):
+    name: Name | MISSING = MISSING
+    email: Email | MISSING = MISSING
+    phone: Phone | None | MISSING = MISSING
+    working_hours: HoursList | MISSING = MISSING
+    buffer_minutes: Buffer | MISSING = MISSING
+    active: bool | MISSING = MISSING
+
+
+class MediatorOut(ResponseModel):
+    id: int
+    name: str
+    email: str
+    phone: str | None
+    working_hours: list[WorkingHours]
+    buffer_minutes: int
+    active: bool
+
+    @classmethod
+    def of(cls, row: Mediator) -> MediatorOut:
+        hours: list[Any] = list(row.working_hours or [])
+        return cls(id=row.id, name=row.name, email=row.email, phone=row.phone, working_hours=hours,
+                   buffer_minutes=row.buffer_minutes, active=row.active)
+
+
+class MediatorList(ResponseModel):
+    mediators: list[MediatorOut]
+
+
+class MediatorQuery(QueryModel):
+    active: bool | None = None
+
+
+class LocationCreate(RequestModel):
+    name: Name
+    address: Address
+    city: City
+
+
+class LocationPatch(RequestModel):
+    name: Name | MISSING = MISSING
+    address: Address | MISSING = MISSING
+    city: City | MISSING = MISSING
+
+
+class LocationOut(ResponseModel):
+    id: int
+    name: str
+    address: str
+    city: str
+
+    @classmethod
+    def of(cls, row: Location) -> LocationOut:
+        return cls(id=row.id, name=row.name, address=row.address, city=row.city)
+
+
+class LocationList(ResponseModel):
+    locations: list[LocationOut]
+
+
+class RoomCreate(RequestModel):
+    location_id: int
+    name: Name
+    capacity: Capacity = 4
+    separate_waiting_area: bool = False
+    accessible: bool = False
+    active: bool = True
+
+
+class RoomPatch(RequestModel):
+    location_id: int | MISSING = MISSING
+    name: Name | MISSING = MISSING
+    capacity: Capacity | MISSING = MISSING
+    separate_waiting_area: bool | MISSING = MISSING
+    accessible: bool | MISSING = MISSING
+    active: bool | MISSING = MISSING
+
+
+class RoomOut(ResponseModel):
+    id: int
+    location_id: int
+    name: str
+    capacity: int
+    separate_waiting_area: bool
+    accessible: bool
+    active: bool
+
+    @classmethod
+    def of(cls, row: Room) -> RoomOut:
+        return cls(id=row.id, location_id=row.location_id, name=row.name, capacity=row.capacity,
+                   separate_waiting_area=row.separate_waiting_area, accessible=row.accessible, active=row.active)
+
+
+class RoomList(ResponseModel):
+    rooms: list[RoomOut]
+
+
+class RoomQuery(QueryModel):
+    location_id: int | None = None
+    active: bool | None = None

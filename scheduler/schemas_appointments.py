@@ -1,0 +1,165 @@
+"""API models for appointments, availability and reassignment (field names from DESIGN.md)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import MISSING, AwareDatetime, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from core.api import QueryModel, RequestModel, ResponseModel, UtcDatetime
+from scheduler.models import APPOINTMENT_KINDS, APPOINTMENT_MODES, APPOINTMENT_STATUSES, Appointment
+from scheduler.rules import MAX_DURATION
+
+Kind = Literal[APPOINTMENT_KINDS]  # type: ignore[valid-type]
+Mode = Literal[APPOINTMENT_MODES]  # type: ignore[valid-type]
+Status = Literal[APPOINTMENT_STATUSES]  # type: ignore[valid-type]
+MAX_SEARCH_SPAN = timedelta(weeks=26)
+# Reasons are codes, not free text: they reach the audit trail, which holds no personal data.
+CancelReason = Literal["cancelled", "participant_request", "mediator_unavailable", "room_unavailable",
+                       "case_closed", "other"]
+
+
+def check_end(end: datetime, info: ValidationInfo) -> datetime:
+    """`end` after `start` and at most 8 hours later; the error lands on `end`, the field to fix."""
+    start = info.data.get("start")
+    if start is None:
+        return end
+    if end <= start:
+        raise PydanticCustomError("time_order", "must be after start")
+    if end - start > MAX_DURATION:
+        raise PydanticCustomError("too_long", "an appointment lasts at most 8 hours")
+    return end
+
+
+class AppointmentCreate(RequestModel):
+    """`status` "held" keeps the slot for a few minutes while the booking is filled in."""
+
+    case_id: int
+    kind: Kind
+    mode: Mode
+    start: AwareDatetime
+    end: AwareDatetime
+    mediator_ids: list[int] = Field(min_length=1, max_length=2)
+    room_id: int | None = None
+    participant_ids: list[int] = Field(default=[], max_length=20)
+    arrivals: dict[int, AwareDatetime] = Field(
+        default={}, description="Staggered arrivals: participant id → arrival time within the appointment")
+    status: Literal["held", "confirmed"] = "confirmed"
+    waiting_area_override: bool = Field(
+        False, description="Coordinators only: a joint meeting in a room without a separate waiting area")
+
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, end: datetime, info: ValidationInfo) -> datetime:
+        return check_end(end, info)
+
+
+class Reschedule(RequestModel):
+    start: AwareDatetime
+    end: AwareDatetime
+    room_id: int | None | MISSING = MISSING
+
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, end: datetime, info: ValidationInfo) -> datetime:
+        return check_end(end, info)
+
+
+class Cancel(RequestModel):
+    reason: CancelReason = "cancelled"
+
+
+class AppointmentOut(ResponseModel):
+    id: int
+    case_id: int
+    kind: str
+    mode: str
+    start: UtcDatetime
+    end: UtcDatetime
+    mediator_ids: list[int]
+    room_id: int | None
+    participant_ids: list[int]
+    arrivals: dict[int, UtcDatetime]
+    status: str
+    hold_expires_at: UtcDatetime | None
+    cancel_reason: str | None
+
+    @classmethod
+    def of(cls, row: Appointment) -> AppointmentOut:
+        return cls(id=row.id, case_id=row.case_id, kind=row.kind, mode=row.mode, start=row.start, end=row.end,
+                   mediator_ids=[m.id for m in row.mediators], room_id=row.room_id,
+                   participant_ids=[a.participant_id for a in row.attendances],
+                   arrivals={a.participant_id: a.arrival for a in row.attendances if a.arrival is not None},
+                   status=row.status, hold_expires_at=row.hold_expires_at, cancel_reason=row.cancel_reason)
+
+
+class AppointmentList(ResponseModel):
+    appointments: list[AppointmentOut]
+
+
+class AppointmentQuery(QueryModel):
+    """`from`/`to` select appointments that overlap the window."""
+
+    case_id: int | None = None
+    mediator_id: int | None = None
+    status: Status | None = None
+    from_: AwareDatetime | None = Field(None, alias="from")
+    to: AwareDatetime | None = None
+    limit: int = Field(500, ge=1, le=2000)
+
+    @field_validator("to")
+    @classmethod
+    def _after_from(cls, to: datetime | None, info: ValidationInfo) -> datetime | None:
+        start = info.data.get("from_")
+        if to is not None and start is not None and to <= start:
+            raise PydanticCustomError("time_order", "must be after from")
+        return to
+
+
+class AvailabilityQuery(QueryModel):
+    """room_id: that room; location_id: any suitable room there; neither: no room (phone, video, home)."""
+
+    mediator_ids: list[int] = Field(min_length=1, max_length=2,
+                                    description="One or two ids, comma-separated or repeated")
+    room_id: int | None = None
+    location_id: int | None = None
+    duration_minutes: int = Field(ge=1, le=480)
+    from_: AwareDatetime = Field(alias="from")
+    to: AwareDatetime
+    limit: int = Field(50, ge=1, le=500)
+
+    @field_validator("to")
+    @classmethod
+    def _window(cls, to: datetime, info: ValidationInfo) -> datetime:
+        start = info.data.get("from_")
+        if start is not None and to <= start:
+            raise PydanticCustomError("time_order", "must be after from")
+        if start is not None and to - start > MAX_SEARCH_SPAN:
+            raise PydanticCustomError("too_long", "the search window spans at most 26 weeks")
+        return to
+
+
+class SlotOut(ResponseModel):
+    start: UtcDatetime
+    end: UtcDatetime
+    room_id: int | None
+
+
+class Availability(ResponseModel):
+    slots: list[SlotOut]
+
+
+class ReassignFuture(RequestModel):
+    to_mediator_ids: Annotated[list[int], Field(min_length=1, max_length=50)] | None = Field(
+        None, description="Candidates to move to; all other active mediators when left out")
+
+
+class Moved(ResponseModel):
+    appointment_id: int
+    mediator_id: int
+
+
+class ReassignResultOut(ResponseModel):
+    moved: list[Moved]
+    unmovable: list[int]
