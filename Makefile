@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test bench deps dev-deps clean
+.PHONY: run test bench deps dev-deps browser clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,13 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt $(VENV)/.deps
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# Browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 deps: $(VENV)/.deps
 dev-deps: $(VENV)/.dev-deps
 
@@ -24,7 +31,7 @@ dev-deps: $(VENV)/.dev-deps
 run: deps
 	PENDEL_ENV=$${PENDEL_ENV:-development} TWILIO_SKIP_SIGNATURE_CHECK=$${TWILIO_SKIP_SIGNATURE_CHECK:-true} $(PY) app.py
 
-test: dev-deps
+test: dev-deps browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: dev-deps
