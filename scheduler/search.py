@@ -14,7 +14,7 @@ from sqlalchemy import or_, select, union_all
 from sqlalchemy.orm import Session
 
 from core.models import User
-from core.problems import InvalidInput, NotFound
+from core.problems import InvalidInput
 from scheduler.access import own_mediator_id
 from scheduler.availability import (Interval, MediatorCalendar, RoomCalendar, Slot, SlotQuery, WorkingHours,
                                     find_slots)
@@ -45,13 +45,13 @@ def _rooms(session: Session, room_id: int | None, location_id: int | None) -> li
     if room_id is not None:
         room = session.get(Room, room_id)
         if room is None or not room.active:
-            raise NotFound(f"room {room_id} not found")
+            raise InvalidInput("room_id", f"no active room with id {room_id}")
         if location_id is not None and room.location_id != location_id:
             raise InvalidInput("room_id", f"room {room_id} is not at location {location_id}")
         return [room]
     if location_id is not None:
         if session.get(Location, location_id) is None:
-            raise NotFound(f"location {location_id} not found")
+            raise InvalidInput("location_id", f"no location with id {location_id}")
         return list(session.scalars(select(Room).where(Room.location_id == location_id, Room.active)
                                     .order_by(Room.id)))
     return None
@@ -61,8 +61,8 @@ def _mediators(session: Session, actor: User | None, mediator_ids: list[int]) ->
     if not 1 <= len(mediator_ids) <= 2 or len(set(mediator_ids)) != len(mediator_ids):
         raise InvalidInput("mediator_ids", "one or two different mediators")
     mediators = list(session.scalars(select(Mediator).where(Mediator.id.in_(mediator_ids)).order_by(Mediator.id)))
-    if len(mediators) != len(mediator_ids):
-        raise NotFound("mediator not found")
+    for missing in sorted(set(mediator_ids) - {m.id for m in mediators}):
+        raise InvalidInput("mediator_ids", f"no mediator with id {missing}")
     if any(not m.active for m in mediators):
         raise InvalidInput("mediator_ids", "a mediator is not active")
     if actor is not None and not actor.sees_all_cases and own_mediator_id(session, actor) not in mediator_ids:
@@ -74,7 +74,10 @@ def find_available_slots(session: Session, actor: User | None, *, mediator_ids: 
                          location_id: int | None, duration: timedelta, start: datetime, end: datetime,
                          now: datetime, workdays: object, tz: ZoneInfo, grid: timedelta,
                          min_notice: timedelta, limit: int | None = 50) -> list[Slot]:
-    """Free slots for one or two mediators plus a room, any room at a location, or no room."""
+    """Free slots for one or two mediators plus a room, any room at a location, or no room.
+
+    Unknown ids are field errors (InvalidInput naming mediator_ids, room_id or location_id).
+    """
     if end <= start:
         raise InvalidInput("to", "must be after from")
     mediators = _mediators(session, actor, mediator_ids)

@@ -21,7 +21,7 @@ from core.runtime import current, db_session
 from scheduler import booking
 from scheduler.access import appointment_for, case_for, visible_appointments
 from scheduler.api import OFFICE, STAFF, api_bp, writing
-from scheduler.models import Appointment, Location, Mediator, Room, appointment_mediators
+from scheduler.models import Appointment, Mediator, appointment_mediators
 from scheduler.reassign import reassign_future
 from scheduler.rules import BookingRequest
 from scheduler.schemas_appointments import (AppointmentCreate, AppointmentList, AppointmentOut, AppointmentQuery,
@@ -114,25 +114,12 @@ def cancel_appointment(appointment_id: int, body: Cancel) -> Response:
     return respond(out)
 
 
-def _check_ids(session: Session, query: AvailabilityQuery) -> None:
-    """Unknown ids in the query are field errors (422), like unknown ids in a body."""
-    known = set(session.scalars(select(Mediator.id).where(Mediator.id.in_(query.mediator_ids))))
-    for mediator_id in query.mediator_ids:
-        if mediator_id not in known:
-            raise InvalidInput("mediator_ids", f"no mediator with id {mediator_id}")
-    if query.room_id is not None and session.get(Room, query.room_id) is None:
-        raise InvalidInput("room_id", f"no room with id {query.room_id}")
-    if query.location_id is not None and session.get(Location, query.location_id) is None:
-        raise InvalidInput("location_id", f"no location with id {query.location_id}")
-
-
 @route(api_bp, "GET", "/availability", summary="Free slots", tag="availability", roles=STAFF,
        query=AvailabilityQuery, response=Availability)
 def availability(query: AvailabilityQuery) -> Response:
     """Joint free time of one or two mediators within working hours and working days, with a given room,
     any suitable room at a location, or no room (phone, video, home visit)."""
     session = db_session()
-    _check_ids(session, query)
     runtime = current()
     slots = find_available_slots(
         session, g.user, mediator_ids=list(query.mediator_ids), room_id=query.room_id,

@@ -8,7 +8,6 @@ import urllib.request
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.problems import InvalidInput, NotFound
+from core.problems import InvalidInput
 from core.workdays import WorkingDayCalendar
 from scheduler import booking
 from scheduler.models import BusyBlock
@@ -68,7 +68,8 @@ def test_room_at_another_location_is_refused_naming_room_id(database):
     with pytest.raises(InvalidInput) as err:
         _search(database, w, room_id=elsewhere, location_id=w.location_id)
     assert err.value.errors[0]["field"] == "room_id"
-    with pytest.raises(NotFound):
+    with pytest.raises(InvalidInput) as err:
         _search(database, w, location_id=99999)
+    assert err.value.errors[0]["field"] == "location_id"
     with pytest.raises(InvalidInput):
         _search(database, w, mediator_ids=[w.mediator_ids[0]] * 2)
