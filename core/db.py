@@ -58,6 +58,8 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
+        if value.tzinfo is timezone.utc:  # the common case on our UTC connections: nothing to convert
+            return value
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
@@ -66,7 +68,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # Sessions in UTC: timestamps arrive with the built-in UTC zone, cheap to handle and never
+    # shifted by a server's local setting.
+    connect_args = {"options": "-c TimeZone=UTC"} if url.startswith("postgresql") else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:

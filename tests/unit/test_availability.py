@@ -555,3 +555,26 @@ def test_property_matches_brute_force_oracle_and_limit_is_a_prefix(scenario, lim
     assert find_slots(q, mediators, rooms, working, TZ) == expected
     limited = SlotQuery(**{**q.__dict__, "limit": limit})
     assert find_slots(limited, mediators, rooms, working, TZ) == expected[:limit]
+
+
+def _as_epoch_us(iv: Interval) -> tuple[int, int]:
+    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (iv.start - epoch) // timedelta(microseconds=1), (iv.end - epoch) // timedelta(microseconds=1)
+
+
+@settings(deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(), st.data())
+def test_property_busy_as_epoch_microseconds_means_the_same(scenario, data):
+    """The search shell hands busy time over as epoch microseconds; any split of it between
+    `busy` and `busy_us` must give exactly the slots that datetimes give."""
+    q, mediators, rooms, working = scenario
+    expected = find_slots(q, mediators, rooms, working, TZ)
+
+    def split(busy):  # type: ignore[no-untyped-def]
+        moved = data.draw(st.lists(st.booleans(), min_size=len(busy), max_size=len(busy)))
+        keep = tuple(b for b, m in zip(busy, moved) if not m)
+        return keep, tuple(_as_epoch_us(b) for b, m in zip(busy, moved) if m)
+
+    as_us = [MediatorCalendar(m.mediator_id, m.working_hours, m.buffer, *split(m.busy)) for m in mediators]
+    rooms_us = None if rooms is None else [RoomCalendar(r.room_id, *split(r.busy)) for r in rooms]
+    assert find_slots(q, as_us, rooms_us, working, TZ) == expected
