@@ -1,15 +1,13 @@
 """The runtime a job runs with: built once per worker process from the environment."""
 from __future__ import annotations
 
-from typing import Any
-
 from core.runtime import Runtime
 
 _runtime: Runtime | None = None
 
 
-def set_job_runtime(runtime: Runtime) -> None:
-    """The app (in-process worker) or worker.py hands its runtime to the jobs."""
+def set_job_runtime(runtime: Runtime | None) -> None:
+    """The app (in-process worker) or worker.py hands its runtime to the jobs (None: build on demand)."""
     global _runtime
     _runtime = runtime
 
@@ -22,7 +20,3 @@ def job_runtime() -> Runtime:
     assert _runtime is not None
     return _runtime
 
-
-def _reset_for_tests(value: Any = None) -> None:
-    global _runtime
-    _runtime = value

@@ -5,7 +5,7 @@ request through `current()`. Nothing in here is state another process needs.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -25,7 +25,6 @@ class Runtime:
     bus: EventBus
     workdays: WorkingDayCalendar
     redis: Any = None
-    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def hold_duration(self) -> timedelta:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -111,13 +111,18 @@ def _lock_appointment(session: Session, appointment_id: int) -> Appointment:
     return appointment
 
 
+def _refuse_expired_hold(appointment: Appointment, now: datetime) -> None:
+    # An expired hold is released by the next booking on its resources; it must not come back to life.
+    if appointment.status == "held" and appointment.hold_expires_at is not None and appointment.hold_expires_at <= now:
+        raise Conflict(f"the hold on appointment {appointment.id} has expired; search again")
+
+
 def confirm(session: Session, appointment_id: int, actor: User | None, now: datetime) -> Appointment:
     """Turn a hold into a booking, checking again everything it relies on (imported busy time too)."""
     appointment = _lock_appointment(session, appointment_id)
     if appointment.status != "held":
         raise Conflict(f"appointment {appointment_id} is {appointment.status}, not held")
-    if appointment.hold_expires_at is not None and appointment.hold_expires_at <= now:
-        raise Conflict(f"the hold on appointment {appointment_id} has expired; search again")
+    _refuse_expired_hold(appointment, now)
     spans = _spans_for(session, appointment, appointment.start, appointment.end, appointment.room_id)
     _ensure_free(session, spans, now, exclude=appointment.id)
     session.execute(update(Reservation).where(Reservation.appointment_id == appointment.id, Reservation.live)
@@ -140,6 +145,7 @@ def reschedule(session: Session, appointment_id: int, start: datetime, end: date
     appointment = _lock_appointment(session, appointment_id)
     if not appointment.live:
         raise Conflict(f"appointment {appointment_id} is {appointment.status} and cannot be moved")
+    _refuse_expired_hold(appointment, now)
     new_room = appointment.room_id if room_id is _UNCHANGED else room_id
     if new_room != appointment.room_id:
         if appointment.mode != "in_person" and new_room is not None:
@@ -188,7 +194,3 @@ def cancel(session: Session, appointment_id: int, actor: User | None, now: datet
                                                      actor.id if actor else None, silent_participant_ids))
     return appointment
 
-
-def live_future_appointments(session: Session, now: datetime) -> list[Appointment]:
-    return list(session.scalars(select(Appointment).where(Appointment.status.in_(("held", "confirmed")),
-                                                          Appointment.end > now).order_by(Appointment.start)))

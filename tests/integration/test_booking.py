@@ -193,3 +193,15 @@ def test_joint_meeting_needs_a_waiting_area_unless_overridden(database):
     with database.session() as s:  # the room is held for the whole span, not from the later arrival
         room = s.scalar(select(Reservation).where(Reservation.appointment_id == a.id, Reservation.room_id.is_not(None)))
         assert (room.starts_at, room.ends_at) == (TUESDAY_10, TUESDAY_10 + timedelta(minutes=120))
+
+
+def test_an_expired_hold_cannot_be_moved_back_to_life(database):
+    w = build_world(database)
+    with database.write_session() as s:
+        held = booking.book(s, request(w), None, NOW, hold_for=timedelta(minutes=15))
+    later = TUESDAY_10 + timedelta(days=1)
+    with pytest.raises(Conflict), database.write_session() as s:
+        booking.reschedule(s, held.id, later, later + timedelta(hours=1), None, NOW + timedelta(minutes=30))
+    with database.session() as s:
+        assert s.scalar(select(func.count()).select_from(Reservation)
+                        .where(Reservation.appointment_id == held.id, Reservation.starts_at == later)) == 0

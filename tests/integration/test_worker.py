@@ -95,7 +95,7 @@ def job_runtime(database: Database) -> Iterator[Runtime]:
     try:
         yield runtime
     finally:
-        jobcontext._reset_for_tests(previous)
+        jobcontext.set_job_runtime(previous)
         runtime.db.dispose()
 
 
