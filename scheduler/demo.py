@@ -5,11 +5,18 @@ come from the ranges that are never issued to subscribers).
 """
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.auth import create_user
+from core.db import utcnow
+from core.workdays import WorkingDayCalendar
+from scheduler.booking import book
 from scheduler.models import Case, Location, Mediator, Participant, Room
+from scheduler.rules import BookingRequest
 
 DEMO_PASSWORD = "pendel-demo-2026"
 _WEEKDAYS_9_TO_5 = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(5)]
@@ -42,7 +49,23 @@ CASES = [
 ]
 
 
-def load_demo(session: Session, with_users: bool = False) -> None:
+def _book_demo_appointments(session: Session, cases: list[Case], tz: ZoneInfo) -> None:
+    """Two intakes on the next working days, booked through the real booking path."""
+    calendar = WorkingDayCalendar()
+    now = utcnow()
+    first = calendar.next_working_day(now.astimezone(tz).date())
+    second = calendar.next_working_day(first)
+    utrecht_room = session.scalar(select(Room).join(Location).where(Location.city == "Utrecht").order_by(Room.id))
+    for case, day, hour, mode, room in ((cases[0], first, 10, "in_person", utrecht_room),
+                                        (cases[1], second, 14, "phone", None)):
+        start = datetime.combine(day, time(hour), tz).astimezone(timezone.utc)
+        book(session, BookingRequest(case_id=case.id, kind="intake", mode=mode, start=start,
+                                     end=start + timedelta(hours=1), mediator_ids=(case.mediators[0].id,),
+                                     room_id=room.id if room else None,
+                                     participant_ids=(case.participants[0].id,)), None, now)
+
+
+def load_demo(session: Session, with_users: bool = False, tz: ZoneInfo = ZoneInfo("Europe/Amsterdam")) -> None:
     mediators = []
     for name, email, phone, hours, buffer in MEDIATORS:
         mediator = Mediator(name=name, email=email, phone=phone, working_hours=hours, buffer_minutes=buffer)
@@ -52,12 +75,15 @@ def load_demo(session: Session, with_users: bool = False) -> None:
         location = Location(name=name, address=address, city=city)
         location.rooms = [Room(name=r, capacity=c, separate_waiting_area=w, accessible=a) for r, c, w, a in rooms]
         session.add(location)
+    cases = []
     for reference, kind, status, mediator_idx, people in CASES:
         case = Case(reference=reference, kind=kind, status=status, mediators=[mediators[i] for i in mediator_idx])
         case.participants = [Participant(name=n, role=r, phone=p, email=e, sms_allowed=sms, email_allowed=mail,
                                          language="nl") for n, r, p, e, sms, mail in people]
         session.add(case)
+        cases.append(case)
     session.flush()
+    _book_demo_appointments(session, cases, tz)
     if with_users:
         create_user(session, "coordinator@example.org", "Demi Coördinator", "coordinator", DEMO_PASSWORD)
         user = create_user(session, "anouk.devries@example.org", "Anouk de Vries", "mediator", DEMO_PASSWORD)

@@ -97,3 +97,19 @@ def test_with_users_creates_sign_ins_and_links_a_mediator(database: Database) ->
         linked = session.scalar(select(Mediator).where(Mediator.user_id == mediator_user.id))
         assert linked is not None
         assert any(linked in c.mediators for c in session.scalars(select(Case)))
+
+
+@both_databases
+def test_demo_intakes_are_booked_through_the_booking_path(database: Database) -> None:
+    from core.db import utcnow
+    from scheduler.models import Appointment, Reservation
+
+    with database.write_session() as session:
+        load_demo_if_empty(session)
+    with database.session() as session:
+        appointments = session.scalars(select(Appointment).order_by(Appointment.start)).all()
+        assert [(a.kind, a.mode, a.status) for a in appointments] == [
+            ("intake", "in_person", "confirmed"), ("intake", "phone", "confirmed")]
+        assert all(a.start > utcnow() for a in appointments)
+        live = session.scalar(select(func.count()).select_from(Reservation).where(Reservation.live))
+        assert live == 3  # mediator + room for the first, mediator only for the phone intake
