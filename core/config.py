@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
 from typing import Mapping
@@ -17,6 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 ENVIRONMENTS = ("production", "development", "testing")
+APPOINTMENT_KINDS = ("intake", "preparation", "meeting", "follow_up")  # as scheduler.models; core imports nothing of ours
+DEFAULT_REMINDER_MINUTES = (2 * 24 * 60, 2 * 60)
+_DURATION_UNITS = {"d": 24 * 60, "h": 60, "m": 1}
 
 
 class ConfigError(Exception):
@@ -49,7 +52,20 @@ class Settings:
     min_notice_minutes: int = 60
     slot_grid_minutes: int = 15
     webhook_signature_check: bool = True
-    extra: dict[str, str] = field(default_factory=dict)
+    # Messaging (notifications): the SMS sender is a number (replies work) or an
+    # alphanumeric name of at most 11 characters (one-way); None means TWILIO_PHONE_NUMBER.
+    sms_sender: str | None = None
+    office_phone: str | None = None
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(8, 0)
+    # Minutes before the start at which reminders go, per appointment kind.
+    reminder_minutes: tuple[tuple[str, tuple[int, ...]], ...] = tuple(
+        (kind, DEFAULT_REMINDER_MINUTES) for kind in APPOINTMENT_KINDS)
+    retention_days: int = 180
+    message_max_attempts: int = 8
+
+    def reminders_for(self, kind: str) -> tuple[int, ...]:
+        return dict(self.reminder_minutes).get(kind, DEFAULT_REMINDER_MINUTES)
 
     @property
     def development(self) -> bool:
@@ -112,6 +128,36 @@ def _dates(env: Mapping[str, str], name: str) -> tuple[date, ...]:
         except ValueError:
             raise ConfigError(f"{name} must be ISO dates separated by commas, got {part!r}") from None
     return tuple(sorted(days))
+
+
+def _reminders(env: Mapping[str, str]) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """REMINDER_OFFSETS="2d,2h" for every kind; REMINDER_OFFSETS_MEETING=... overrides one kind."""
+    def parse(name: str, raw: str) -> tuple[int, ...]:
+        minutes = []
+        for part in filter(None, (p.strip().lower() for p in raw.split(","))):
+            number, unit = part[:-1], part[-1:]
+            if unit not in _DURATION_UNITS or not number.isdigit() or int(number) == 0:
+                raise ConfigError(f"{name} must be durations like 2d,2h,30m, got {part!r}")
+            minutes.append(int(number) * _DURATION_UNITS[unit])
+        return tuple(sorted(set(minutes), reverse=True))
+
+    default = parse("REMINDER_OFFSETS", env["REMINDER_OFFSETS"]) if "REMINDER_OFFSETS" in env \
+        else DEFAULT_REMINDER_MINUTES
+    out = []
+    for kind in APPOINTMENT_KINDS:
+        name = f"REMINDER_OFFSETS_{kind.upper()}"
+        out.append((kind, parse(name, env[name]) if name in env else default))
+    return tuple(out)
+
+
+def _sms_sender(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    if raw.startswith("+"):
+        return raw
+    if not (1 <= len(raw) <= 11 and raw.replace(" ", "").isalnum() and not raw.isdigit()):
+        raise ConfigError("SMS_SENDER must be an E.164 number or a name of 1-11 letters and digits")
+    return raw
 
 
 def _database_url(raw: str | None) -> str:
@@ -195,6 +241,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         min_notice_minutes=_int(env, "MIN_NOTICE_MINUTES", 60, 0, 14 * 24 * 60),
         slot_grid_minutes=_int(env, "SLOT_GRID_MINUTES", 15, 5, 120),
         webhook_signature_check=signature_check,
+        sms_sender=_sms_sender(env.get("SMS_SENDER")),
+        office_phone=env.get("OFFICE_PHONE") or env.get("TWILIO_PHONE_NUMBER") or None,
+        quiet_start=_time(env, "QUIET_HOURS_START", time(21, 0)),
+        quiet_end=_time(env, "QUIET_HOURS_END", time(8, 0)),
+        reminder_minutes=_reminders(env),
+        retention_days=_int(env, "RETENTION_DAYS", 180, 1, 3650),
+        message_max_attempts=_int(env, "MESSAGE_MAX_ATTEMPTS", 8, 1, 30),
     )
     if settings.office_opens >= settings.office_closes:
         raise ConfigError("OFFICE_OPENS must be before OFFICE_CLOSES")

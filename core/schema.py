@@ -5,6 +5,7 @@ module to this list.
 """
 import core.models  # noqa: F401
 import scheduler.models  # noqa: F401
+import notifications.models  # noqa: F401
 from core.db import Base
 
 metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Delivery channels: SMS and email, real or console, behind one small interface."""
