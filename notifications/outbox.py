@@ -1,0 +1,71 @@
+"""Writing to the outbox and withdrawing from it, always in the caller's transaction."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from notifications.models import OPEN_STATUSES, OutboxMessage
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    key: str                      # idempotency key: (appointment, version, kind, channel, recipient)
+    kind: str
+    channel: str
+    recipient_kind: str
+    to: str
+    language: str
+    body: str
+    subject: str | None = None
+    html_body: str | None = None
+    attachment_ics: str | None = None
+    participant_id: int | None = None
+    mediator_id: int | None = None
+    appointment_id: int | None = None
+    appointment_version: int | None = None
+    is_reminder: bool = False
+    not_before: datetime | None = None
+    deadline: datetime | None = None
+    segments: int | None = None
+
+
+def add_message(session: Session, message: NewMessage, now: datetime) -> OutboxMessage | None:
+    """Queue one message; a message with the same idempotency key is never written twice."""
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == message.key)):
+        return None
+    when = message.not_before or now
+    row = OutboxMessage(
+        idempotency_key=message.key, kind=message.kind, channel=message.channel,
+        recipient_kind=message.recipient_kind, participant_id=message.participant_id,
+        mediator_id=message.mediator_id, appointment_id=message.appointment_id,
+        appointment_version=message.appointment_version, language=message.language,
+        is_reminder=message.is_reminder, to_address=message.to, subject=message.subject, body=message.body,
+        html_body=message.html_body, attachment_ics=message.attachment_ics, status="pending",
+        not_before=when, deadline=message.deadline, next_attempt_at=when, attempts=0,
+        segments=message.segments, created_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def cancel_pending(session: Session, now: datetime, *, appointment_id: int | None = None,
+                   participant_id: int | None = None, reminders_only: bool = False) -> int:
+    """Cancel messages that have not gone yet, for an appointment and/or a participant.
+
+    A row already handed to a worker (queued) is cancelled too: the send job
+    checks the row again under a lock before it sends, so it will not go.
+    """
+    if appointment_id is None and participant_id is None:
+        raise ValueError("name an appointment or a participant")
+    stmt = update(OutboxMessage).where(OutboxMessage.status.in_(OPEN_STATUSES))
+    if appointment_id is not None:
+        stmt = stmt.where(OutboxMessage.appointment_id == appointment_id)
+    if participant_id is not None:
+        stmt = stmt.where(OutboxMessage.participant_id == participant_id)
+    if reminders_only:
+        stmt = stmt.where(OutboxMessage.is_reminder.is_(True))
+    result = session.execute(stmt.values(status="cancelled", finished_at=now, lease_until=None))
+    return result.rowcount or 0
