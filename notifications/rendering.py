@@ -1,0 +1,72 @@
+"""Render what a participant, caller or mediator reads, from templates only.
+
+Templates live in `notifications/templates/<channel>/<name>.<language>.txt`
+(email: first line `Subject: ...`, optional `.html` twin). Dates and times are
+spelled by the language's own macros in `templates/lang/<language>.jinja`, so
+adding a language means adding templates, nothing else. A language without a
+template falls back to Dutch, the office's language.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
+
+TEMPLATES = Path(__file__).parent / "templates"
+FALLBACK_LANGUAGE = "nl"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str | None
+    text: str
+    html: str | None
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
+                       autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+                       keep_trailing_newline=False, trim_blocks=True, lstrip_blocks=True)
+
+
+def languages() -> list[str]:
+    """Languages that have date macros, i.e. that someone added templates for."""
+    return sorted(p.stem for p in (TEMPLATES / "lang").glob("*.jinja"))
+
+
+def _template(channel: str, name: str, language: str, ext: str):  # type: ignore[no-untyped-def]
+    env = environment()
+    for lang in dict.fromkeys((language, FALLBACK_LANGUAGE)):
+        try:
+            return env.get_template(f"{channel}/{name}.{lang}.{ext}"), lang
+        except TemplateNotFound:
+            continue
+    raise TemplateNotFound(f"{channel}/{name}.{language}.{ext}")
+
+
+def render(channel: str, name: str, language: str, context: dict[str, Any]) -> Rendered:
+    template, lang = _template(channel, name, language, "txt")
+    text = template.render(language=lang, **context).strip()
+    subject = None
+    if channel == "email":
+        first, _, rest = text.partition("\n")
+        if not first.startswith("Subject:"):
+            raise ValueError(f"email template {name}.{lang} must start with 'Subject:'")
+        subject, text = first[len("Subject:"):].strip(), rest.strip()
+    html = None
+    if channel == "email":
+        try:
+            html_template, _ = _template(channel, name, lang, "html")
+            html = html_template.render(language=lang, **context).strip()
+        except TemplateNotFound:
+            html = None
+    return Rendered(subject=subject, text=_tidy(text) if channel == "sms" else text, html=html)
+
+
+def _tidy(text: str) -> str:
+    """SMS: one line of text; template line breaks are for readability only."""
+    return " ".join(text.split())
