@@ -26,7 +26,11 @@ def build_process_runtime(settings: Settings | None = None) -> Runtime:
     to `runtime.bus` here, so web and worker processes wire them alike.
     """
     settings = settings or load_settings()
-    return build_runtime(settings, redis=connect_redis(settings))
+    runtime = build_runtime(settings, redis=connect_redis(settings))
+    from notifications.subscribers import subscribe as notifications_subscribe
+
+    notifications_subscribe(runtime.bus, settings)
+    return runtime
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:

@@ -1,7 +1,8 @@
 """Render what a participant, caller or mediator reads, from templates only.
 
 Templates live in `notifications/templates/<channel>/<name>.<language>.txt`
-(email: first line `Subject: ...`, optional `.html` twin). Dates and times are
+(email: first line `Subject: ...`; an optional `.html` twin, else the text is laid out
+as HTML by `email/_layout.html`). Dates and times are
 spelled by the language's own macros in `templates/lang/<language>.jinja`, so
 adding a language means adding templates, nothing else. A language without a
 template falls back to Dutch, the office's language.
@@ -62,8 +63,10 @@ def render(channel: str, name: str, language: str, context: dict[str, Any]) -> R
         try:
             html_template, _ = _template(channel, name, lang, "html")
             html = html_template.render(language=lang, **context).strip()
-        except TemplateNotFound:
-            html = None
+        except TemplateNotFound:  # the usual case: the plain text, laid out as HTML paragraphs
+            paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
+            html = environment().get_template("email/_layout.html").render(
+                language=lang, subject=subject, paragraphs=paragraphs).strip()
     return Rendered(subject=subject, text=_tidy(text) if channel == "sms" else text, html=html)
 
 

@@ -1,0 +1,127 @@
+"""Which messages an appointment event causes, for whom, on which channel and when.
+
+Pure: it takes plain facts (no ORM rows, no session) and returns the
+messages to write, rendered from templates. The subscribers load the facts
+and write the result to the outbox in the booking's own transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from notifications.outbox import NewMessage
+from notifications.rendering import render
+from notifications.sms import segments
+from notifications.timing import reminder_time
+
+
+@dataclass(frozen=True)
+class ParticipantFacts:
+    participant_id: int
+    name: str
+    language: str
+    phone: str | None
+    email: str | None
+    sms_allowed: bool
+    email_allowed: bool
+    full_text: bool
+    arrival: datetime        # their own arrival time (joint meetings stagger arrivals)
+    withdrawn: bool = False
+
+
+@dataclass(frozen=True)
+class MediatorFacts:
+    mediator_id: int
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class AppointmentFacts:
+    appointment_id: int
+    version: int
+    kind: str
+    mode: str
+    start: datetime
+    end: datetime
+    place: str | None        # "street, city" for in-person appointments
+    reference: str           # the case reference: for mediators only, never for participants
+    participants: tuple[ParticipantFacts, ...]
+    mediators: tuple[MediatorFacts, ...]
+
+
+@dataclass(frozen=True)
+class Office:
+    tz: ZoneInfo
+    phone: str
+    quiet_start: time
+    quiet_end: time
+    sms_replies: bool        # the SMS sender is a number, so "reply 1 or 2" can work
+
+
+def _channels(p: ParticipantFacts) -> list[tuple[str, str]]:
+    out = []
+    if p.sms_allowed and p.phone:
+        out.append(("sms", p.phone))
+    if p.email_allowed and p.email:
+        out.append(("email", p.email))
+    return out
+
+
+def _participant_message(kind: str, facts: AppointmentFacts, p: ParticipantFacts, channel: str, to: str,
+                         office: Office, key_suffix: str = "", **timing: object) -> NewMessage:
+    context = dict(kind=facts.kind, mode=facts.mode, arrival=p.arrival.astimezone(office.tz),
+                   end=facts.end.astimezone(office.tz), place=facts.place or "", full=p.full_text,
+                   office_phone=office.phone, name=p.name, replies=office.sms_replies)
+    rendered = render(channel, kind, p.language, context)
+    return NewMessage(
+        key=f"appt:{facts.appointment_id}:v{facts.version}:{kind}{key_suffix}:{channel}:p{p.participant_id}",
+        kind=kind, channel=channel, recipient_kind="participant", to=to, language=p.language,
+        body=rendered.text, subject=rendered.subject, html_body=rendered.html,
+        participant_id=p.participant_id, appointment_id=facts.appointment_id,
+        appointment_version=facts.version, segments=segments(rendered.text) if channel == "sms" else None,
+        **timing)  # type: ignore[arg-type]
+
+
+def participant_messages(kind: str, facts: AppointmentFacts, office: Office,
+                         silent_ids: frozenset[int] = frozenset()) -> list[NewMessage]:
+    """Confirmation, change or cancellation: at once, to every participant on their allowed channels."""
+    return [_participant_message(kind, facts, p, channel, to, office)
+            for p in facts.participants if not p.withdrawn and p.participant_id not in silent_ids
+            for channel, to in _channels(p)]
+
+
+def reminders(facts: AppointmentFacts, office: Office, minutes_before: tuple[int, ...],
+              now: datetime) -> list[NewMessage]:
+    """Reminders at the configured offsets before each participant's own arrival, outside quiet hours."""
+    out = []
+    for p in facts.participants:
+        if p.withdrawn:
+            continue
+        for minutes in minutes_before:
+            due = reminder_time(p.arrival, minutes, now, office.tz, office.quiet_start, office.quiet_end)
+            if due is None:
+                continue
+            for channel, to in _channels(p):
+                out.append(_participant_message("appointment_reminder", facts, p, channel, to, office,
+                                                key_suffix=f"-{minutes}m", is_reminder=True, not_before=due,
+                                                deadline=p.arrival))
+    return out
+
+
+def mediator_messages(event: str, facts: AppointmentFacts, office: Office, silent: bool = False,
+                      mediators: tuple[MediatorFacts, ...] | None = None) -> list[NewMessage]:
+    """A discreet email to each mediator in whose name the appointment was booked, changed or cancelled."""
+    out = []
+    for m in facts.mediators if mediators is None else mediators:
+        context = dict(event=event, silent=silent, start=facts.start.astimezone(office.tz),
+                       end=facts.end.astimezone(office.tz), place=facts.place, mode=facts.mode, kind=facts.kind,
+                       reference=facts.reference, name=m.name)
+        rendered = render("email", "mediator_appointment", "nl", context)
+        out.append(NewMessage(
+            key=f"appt:{facts.appointment_id}:v{facts.version}:mediator-{event}:email:m{m.mediator_id}",
+            kind="mediator_notice", channel="email", recipient_kind="mediator", to=m.email, language="nl",
+            body=rendered.text, subject=rendered.subject, html_body=rendered.html, mediator_id=m.mediator_id,
+            appointment_id=facts.appointment_id, appointment_version=facts.version))
+    return out

@@ -1,0 +1,108 @@
+"""Notifications' side of the scheduler's domain events.
+
+Each handler runs inside the booking's transaction (core.events): it loads
+the facts, asks `planning` what to send, and writes outbox rows — so a
+booking that rolls back sends nothing, and one that commits cannot lose its
+messages. Changing or cancelling an appointment withdraws its pending
+messages in the same transaction; a withdrawn participant's at once.
+"""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from core.config import Settings
+from core.db import utcnow
+from core.events import EventBus
+from notifications.outbox import add_message, cancel_pending
+from notifications.planning import (AppointmentFacts, MediatorFacts, Office, ParticipantFacts, mediator_messages,
+                                    participant_messages, reminders)
+from scheduler import events
+from scheduler.models import Appointment, Mediator, Room
+
+
+def load_facts(session: Session, appointment_id: int) -> AppointmentFacts:
+    appointment = session.get(Appointment, appointment_id)
+    assert appointment is not None, "events name appointments that exist in this transaction"
+    place = None
+    if appointment.room_id is not None:
+        room = session.get(Room, appointment.room_id)
+        assert room is not None
+        place = f"{room.location.address}, {room.location.city}"
+    participants = tuple(ParticipantFacts(
+        participant_id=a.participant.id, name=a.participant.name, language=a.participant.language,
+        phone=a.participant.phone, email=a.participant.email, sms_allowed=a.participant.sms_allowed,
+        email_allowed=a.participant.email_allowed, full_text=a.participant.full_text_opt_in,
+        arrival=a.arrival or appointment.start, withdrawn=a.participant.withdrawn_at is not None)
+        for a in appointment.attendances)
+    return AppointmentFacts(
+        appointment_id=appointment.id, version=appointment.version, kind=appointment.kind, mode=appointment.mode,
+        start=appointment.start, end=appointment.end, place=place, reference=appointment.case.reference,
+        participants=participants, mediators=tuple(_mediator(m) for m in appointment.mediators))
+
+
+def _mediator(m: Mediator) -> MediatorFacts:
+    return MediatorFacts(m.id, m.name, m.email)
+
+
+class NotificationSubscriber:
+    """Holds the settings the handlers need; registered on the app's event bus."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        sender = settings.sms_sender or settings.twilio_phone_number or ""
+        self.office = Office(tz=settings.tz, phone=settings.office_phone or "", quiet_start=settings.quiet_start,
+                             quiet_end=settings.quiet_end, sms_replies=sender.startswith("+") or not sender)
+
+    def subscribe(self, bus: EventBus) -> None:
+        bus.subscribe(events.AppointmentConfirmed, self.on_confirmed)
+        bus.subscribe(events.AppointmentRescheduled, self.on_rescheduled)
+        bus.subscribe(events.AppointmentCancelled, self.on_cancelled)
+        bus.subscribe(events.AppointmentReassigned, self.on_reassigned)
+        bus.subscribe(events.ParticipantWithdrew, self.on_withdrew)
+
+    def _write(self, session: Session, messages: list) -> None:  # type: ignore[type-arg]
+        now = utcnow()
+        for message in messages:
+            add_message(session, message, now)
+
+    def _reminders(self, facts: AppointmentFacts) -> list:  # type: ignore[type-arg]
+        return reminders(facts, self.office, self.settings.reminders_for(facts.kind), utcnow())
+
+    def on_confirmed(self, session: Session, event: events.AppointmentConfirmed) -> None:
+        facts = load_facts(session, event.appointment_id)
+        self._write(session, participant_messages("appointment_confirmed", facts, self.office)
+                    + self._reminders(facts) + mediator_messages("confirmed", facts, self.office))
+
+    def on_rescheduled(self, session: Session, event: events.AppointmentRescheduled) -> None:
+        cancel_pending(session, utcnow(), appointment_id=event.appointment_id)
+        facts = load_facts(session, event.appointment_id)
+        self._write(session, participant_messages("appointment_rescheduled", facts, self.office)
+                    + self._reminders(facts) + mediator_messages("rescheduled", facts, self.office))
+
+    def on_cancelled(self, session: Session, event: events.AppointmentCancelled) -> None:
+        cancel_pending(session, utcnow(), appointment_id=event.appointment_id)
+        facts = load_facts(session, event.appointment_id)
+        silent = frozenset(event.silent_participant_ids)
+        self._write(session, participant_messages("appointment_cancelled", facts, self.office, silent)
+                    + mediator_messages("cancelled", facts, self.office, silent=bool(silent)))
+
+    def on_reassigned(self, session: Session, event: events.AppointmentReassigned) -> None:
+        # The version moved on, so pending reminders of the old version would be refused at send
+        # time: plan them again for the new version. Participants hear nothing: who mediates is
+        # not in their messages.
+        cancel_pending(session, utcnow(), appointment_id=event.appointment_id, reminders_only=True)
+        facts = load_facts(session, event.appointment_id)
+        old = session.get(Mediator, event.from_mediator_id)
+        new = session.get(Mediator, event.to_mediator_id)
+        assert new is not None
+        self._write(session, self._reminders(facts)
+                    + mediator_messages("reassigned_to_you", facts, self.office, mediators=(_mediator(new),))
+                    + (mediator_messages("reassigned_away", facts, self.office, mediators=(_mediator(old),))
+                       if old is not None else []))
+
+    def on_withdrew(self, session: Session, event: events.ParticipantWithdrew) -> None:
+        cancel_pending(session, utcnow(), participant_id=event.participant_id)
+
+
+def subscribe(bus: EventBus, settings: Settings) -> None:
+    NotificationSubscriber(settings).subscribe(bus)

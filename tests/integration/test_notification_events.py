@@ -1,0 +1,141 @@
+"""Booking events write the outbox in the booking's own transaction (invariant 3)."""
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from core.db import utcnow
+from notifications.models import OutboxMessage
+from scheduler import booking
+from scheduler.models import Participant
+from scheduler.withdrawal import withdraw
+from tests.conftest import both_databases
+from tests.integration.booking_helpers import build_world, request
+
+
+def _rows(db):  # type: ignore[no-untyped-def]
+    with db.session() as s:
+        return s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+
+
+def _future_start():  # type: ignore[no-untyped-def]
+    """A Tuesday 10:00 Amsterdam well ahead, so both reminders (2 days, 2 hours) fit."""
+    from datetime import datetime, timezone
+    today = utcnow().date()
+    day = today + timedelta(days=14 + (1 - today.weekday()) % 7)
+    return datetime(day.year, day.month, day.day, 9, 0, tzinfo=timezone.utc)
+
+
+@both_databases
+def test_confirmation_reminders_and_mediator_notice_are_written_with_the_booking(runtime):
+    db = runtime.db
+    w = build_world(db)
+    start = _future_start()
+    with db.write_session() as s:
+        a = booking.book(s, request(w, start=start), None, utcnow())
+    rows = _rows(db)
+    participant = [r for r in rows if r.recipient_kind == "participant"]
+    assert sorted((r.kind, r.channel) for r in participant) == [
+        ("appointment_confirmed", "email"), ("appointment_confirmed", "sms"),
+        ("appointment_reminder", "email"), ("appointment_reminder", "email"),
+        ("appointment_reminder", "sms"), ("appointment_reminder", "sms")]
+    assert {r.appointment_id for r in rows} == {a.id}
+    reminders = sorted(r.not_before for r in participant if r.is_reminder and r.channel == "sms")
+    assert reminders == [start - timedelta(days=2), start - timedelta(hours=2)]
+    mediator = [r for r in rows if r.recipient_kind == "mediator"]
+    assert [(r.kind, r.channel, r.mediator_id) for r in mediator] == [("mediator_notice", "email", w.mediator_ids[0])]
+    assert all(r.status == "pending" for r in rows)
+
+
+def test_a_refused_booking_writes_no_message(runtime):
+    db = runtime.db
+    w = build_world(db)
+    start = _future_start()
+    with db.write_session() as s:
+        booking.book(s, request(w, start=start), None, utcnow())
+    before = len(_rows(db))
+    with pytest.raises(booking.BookingConflict), db.write_session() as s:
+        booking.book(s, request(w, start=start, case_id=w.other_case_id,
+                                participant_ids=(w.other_participant_ids[0],)), None, utcnow())
+    assert len(_rows(db)) == before
+
+
+def test_reschedule_cancels_pending_messages_and_plans_new_ones(runtime):
+    db = runtime.db
+    w = build_world(db)
+    start = _future_start()
+    with db.write_session() as s:
+        a = booking.book(s, request(w, start=start), None, utcnow())
+    later = start + timedelta(days=1)
+    with db.write_session() as s:
+        booking.reschedule(s, a.id, later, later + timedelta(hours=1), None, utcnow())
+    rows = _rows(db)
+    old = [r for r in rows if r.appointment_version == 1]
+    assert {r.status for r in old} == {"cancelled"}
+    new = [r for r in rows if r.appointment_version == 2 and r.recipient_kind == "participant"]
+    assert {r.kind for r in new} == {"appointment_rescheduled", "appointment_reminder"}
+    assert all("verzet" in r.body for r in new if r.kind == "appointment_rescheduled")
+
+
+def test_cancel_tells_participants_and_withdraws_reminders(runtime):
+    db = runtime.db
+    w = build_world(db)
+    with db.write_session() as s:
+        a = booking.book(s, request(w, start=_future_start()), None, utcnow())
+    with db.write_session() as s:
+        booking.cancel(s, a.id, None, utcnow())
+    rows = _rows(db)
+    assert {r.status for r in rows if r.is_reminder} == {"cancelled"}
+    told = [r for r in rows if r.kind == "appointment_cancelled"]
+    assert sorted(r.channel for r in told) == ["email", "sms"] and {r.status for r in told} == {"pending"}
+
+
+def test_withdrawal_from_a_joint_meeting_sends_no_participant_anything(runtime):
+    db = runtime.db
+    w = build_world(db)
+    victim, offender = w.participant_ids
+    with db.write_session() as s:
+        booking.book(s, request(w, start=_future_start(), kind="meeting", minutes=120,
+                                participant_ids=(victim, offender)), None, utcnow())
+    with db.write_session() as s:
+        withdraw(s, victim, None, utcnow())
+    rows = _rows(db)
+    assert not [r for r in rows if r.kind == "appointment_cancelled"]
+    assert {r.status for r in rows if r.recipient_kind == "participant"} == {"cancelled"}
+    notices = [r for r in rows if r.recipient_kind == "mediator" and "geannuleerd" in (r.subject or "")]
+    assert len(notices) == 1 and "persoonlijk" in notices[0].body
+
+
+def test_no_participant_message_names_another_participant(runtime):
+    db = runtime.db
+    w = build_world(db)
+    victim, offender = w.participant_ids
+    with db.write_session() as s:
+        booking.book(s, request(w, start=_future_start(), kind="meeting", minutes=120,
+                                participant_ids=(victim, offender),
+                                arrivals={victim: _future_start(), offender: _future_start() + timedelta(minutes=20)}),
+                     None, utcnow())
+    with db.session() as s:
+        names = {p.id: p.name for p in s.scalars(select(Participant))}
+    rows = [r for r in _rows(db) if r.recipient_kind == "participant"]
+    for r in rows:
+        others = [name for pid, name in names.items() if pid != r.participant_id]
+        assert not [n for n in others if n in (r.body or "") or n in (r.html_body or "")]
+    offender_sms = next(r for r in rows if r.participant_id == offender and r.kind == "appointment_confirmed"
+                        and r.channel == "sms")
+    arrival = (_future_start() + timedelta(minutes=20)).astimezone(ZoneInfo("Europe/Amsterdam"))
+    assert f"{arrival.hour}:{arrival.minute:02d}" in offender_sms.body  # their own, staggered arrival
+
+
+def test_participants_without_allowed_channels_get_nothing(runtime):
+    db = runtime.db
+    w = build_world(db)
+    with db.write_session() as s:
+        p = s.get(Participant, w.participant_ids[0])
+        p.sms_allowed = p.email_allowed = False
+    with db.write_session() as s:
+        booking.book(s, request(w, start=_future_start()), None, utcnow())
+    assert [r.recipient_kind for r in _rows(db)] == ["mediator"]
