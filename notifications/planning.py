@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from calendars.ics_export import EventData
+from calendars.invitations import invitation
 from notifications.outbox import NewMessage
 from notifications.rendering import render
 from notifications.sms import segments
@@ -49,6 +51,8 @@ class AppointmentFacts:
     reference: str           # the case reference: for mediators only, never for participants
     participants: tuple[ParticipantFacts, ...]
     mediators: tuple[MediatorFacts, ...]
+    status: str = "confirmed"
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,25 @@ class Office:
     quiet_start: time
     quiet_end: time
     sms_replies: bool        # the SMS sender is a number, so "reply 1 or 2" can work
+    organizer_email: str = "noreply@example.org"
+    organizer_name: str = "Afspraken"
+    uid_domain: str = "pendel.local"
+
+
+# Which invitation an email carries: a REQUEST for a new or changed time, a CANCEL for one that is off.
+INVITATION_METHOD = {"appointment_confirmed": "REQUEST", "appointment_rescheduled": "REQUEST",
+                     "appointment_cancelled": "CANCEL", "confirmed": "REQUEST", "rescheduled": "REQUEST",
+                     "reassigned_to_you": "REQUEST", "cancelled": "CANCEL", "reassigned_away": "CANCEL"}
+
+
+def _invitation(facts: AppointmentFacts, office: Office, method: str, summary: str, email: str, name: str,
+                arrival: datetime | None, location: str | None) -> str:
+    event = EventData(appointment_id=facts.appointment_id, version=facts.version, start=facts.start, end=facts.end,
+                      status="cancelled" if method == "CANCEL" else "confirmed", summary=summary,
+                      location=location, description=None, updated_at=facts.updated_at or facts.start)
+    return invitation(event, method=method, attendee_email=email, attendee_name=name,
+                      organizer_email=office.organizer_email, organizer_name=office.organizer_name, tz=office.tz,
+                      uid_domain=office.uid_domain, arrival=arrival, rsvp=False).decode()
 
 
 def _channels(p: ParticipantFacts) -> list[tuple[str, str]]:
@@ -75,10 +98,15 @@ def _participant_message(kind: str, facts: AppointmentFacts, p: ParticipantFacts
                    end=facts.end.astimezone(office.tz), place=facts.place or "", full=p.full_text,
                    office_phone=office.phone, name=p.name, replies=office.sms_replies)
     rendered = render(channel, kind, p.language, context)
+    attachment = None
+    if channel == "email" and kind in INVITATION_METHOD:
+        summary = render("ics", "participant_summary", p.language, dict(kind=facts.kind, full=p.full_text)).text
+        attachment = _invitation(facts, office, INVITATION_METHOD[kind], summary, to, p.name, p.arrival,
+                                 facts.place if facts.mode == "in_person" else None)
     return NewMessage(
         key=f"appt:{facts.appointment_id}:v{facts.version}:{kind}{key_suffix}:{channel}:p{p.participant_id}",
         kind=kind, channel=channel, recipient_kind="participant", to=to, language=p.language,
-        body=rendered.text, subject=rendered.subject, html_body=rendered.html,
+        body=rendered.text, subject=rendered.subject, html_body=rendered.html, attachment_ics=attachment,
         participant_id=p.participant_id, appointment_id=facts.appointment_id,
         appointment_version=facts.version, segments=segments(rendered.text) if channel == "sms" else None,
         **timing)  # type: ignore[arg-type]
@@ -119,9 +147,12 @@ def mediator_messages(event: str, facts: AppointmentFacts, office: Office, silen
                        end=facts.end.astimezone(office.tz), place=facts.place, mode=facts.mode, kind=facts.kind,
                        reference=facts.reference, name=m.name)
         rendered = render("email", "mediator_appointment", "nl", context)
+        summary = render("ics", "mediator_summary", "nl", context).text
+        attachment = _invitation(facts, office, INVITATION_METHOD[event], summary, m.email, m.name, None, facts.place)
         out.append(NewMessage(
             key=f"appt:{facts.appointment_id}:v{facts.version}:mediator-{event}:email:m{m.mediator_id}",
             kind="mediator_notice", channel="email", recipient_kind="mediator", to=m.email, language="nl",
-            body=rendered.text, subject=rendered.subject, html_body=rendered.html, mediator_id=m.mediator_id,
+            body=rendered.text, subject=rendered.subject, html_body=rendered.html, attachment_ics=attachment,
+            mediator_id=m.mediator_id,
             appointment_id=facts.appointment_id, appointment_version=facts.version))
     return out

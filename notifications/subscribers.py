@@ -8,6 +8,9 @@ messages in the same transaction; a withdrawn participant's at once.
 """
 from __future__ import annotations
 
+from email.utils import parseaddr
+from urllib.parse import urlparse
+
 from sqlalchemy.orm import Session
 
 from core.config import Settings
@@ -37,7 +40,8 @@ def load_facts(session: Session, appointment_id: int) -> AppointmentFacts:
     return AppointmentFacts(
         appointment_id=appointment.id, version=appointment.version, kind=appointment.kind, mode=appointment.mode,
         start=appointment.start, end=appointment.end, place=place, reference=appointment.case.reference,
-        participants=participants, mediators=tuple(_mediator(m) for m in appointment.mediators))
+        participants=participants, mediators=tuple(_mediator(m) for m in appointment.mediators),
+        status=appointment.status, updated_at=appointment.updated_at)
 
 
 def _mediator(m: Mediator) -> MediatorFacts:
@@ -50,8 +54,12 @@ class NotificationSubscriber:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         sender = settings.sms_sender or settings.twilio_phone_number or ""
+        organizer_name, organizer_email = parseaddr(settings.mail_from)
         self.office = Office(tz=settings.tz, phone=settings.office_phone or "", quiet_start=settings.quiet_start,
-                             quiet_end=settings.quiet_end, sms_replies=sender.startswith("+") or not sender)
+                             quiet_end=settings.quiet_end, sms_replies=sender.startswith("+") or not sender,
+                             organizer_email=organizer_email or "noreply@example.org",
+                             organizer_name=organizer_name or "Afspraken",
+                             uid_domain=urlparse(settings.public_base_url).hostname or "pendel.local")
 
     def subscribe(self, bus: EventBus) -> None:
         bus.subscribe(events.AppointmentConfirmed, self.on_confirmed)

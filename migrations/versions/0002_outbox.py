@@ -40,7 +40,7 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('lease_until', core.db.UTCDateTime(), nullable=True),
     sa.Column('last_error', sa.String(length=300), nullable=True),
-    sa.Column('provider_id', sa.String(length=64), nullable=True),
+    sa.Column('provider_id', sa.String(length=255), nullable=True),
     sa.Column('provider_status', sa.String(length=20), nullable=True),
     sa.Column('segments', sa.Integer(), nullable=True),
     sa.Column('created_at', core.db.UTCDateTime(), nullable=False),

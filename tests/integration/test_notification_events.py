@@ -139,3 +139,29 @@ def test_participants_without_allowed_channels_get_nothing(runtime):
     with db.write_session() as s:
         booking.book(s, request(w, start=_future_start()), None, utcnow())
     assert [r.recipient_kind for r in _rows(db)] == ["mediator"]
+
+
+def test_emails_carry_the_recipients_own_invitation(runtime):
+    from icalendar import Calendar
+
+    db = runtime.db
+    w = build_world(db)
+    with db.write_session() as s:
+        a = booking.book(s, request(w, start=_future_start()), None, utcnow())
+    with db.write_session() as s:
+        booking.cancel(s, a.id, None, utcnow())
+    rows = [r for r in _rows(db) if r.channel == "email" and not r.is_reminder]
+    methods = {}
+    for r in rows:
+        cal = Calendar.from_ical(r.attachment_ics)
+        event = cal.walk("VEVENT")[0]
+        attendees = event.get("ATTENDEE")
+        assert not isinstance(attendees, list), "one recipient per invitation"
+        assert str(attendees).lower() == f"mailto:{r.to_address}".lower()
+        methods[(r.recipient_kind, r.kind if r.recipient_kind == "participant" else r.subject.split(":")[0])] = (
+            str(cal["METHOD"]), int(event["SEQUENCE"]))
+        assert "HB-" not in str(event["SUMMARY"]) or r.recipient_kind == "mediator"
+    assert methods[("participant", "appointment_confirmed")] == ("REQUEST", 1)
+    assert methods[("participant", "appointment_cancelled")] == ("CANCEL", 2)
+    assert methods[("mediator", "Afspraak geboekt")] == ("REQUEST", 1)
+    assert methods[("mediator", "Afspraak geannuleerd")] == ("CANCEL", 2)
