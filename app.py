@@ -90,7 +90,10 @@ def main() -> None:
         if load_demo_if_empty(session, with_users=True):
             print(f"demo data loaded; sign in as coordinator@example.org / {DEMO_PASSWORD}")
     if runtime.settings.redis_url is None:
+        from notifications.periodic import start_periodic_thread
+
         start_thread_worker(runtime.redis)
+        start_periodic_thread(runtime)  # dispatch and purge; with REDIS_URL, worker.py processes do this
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     app.run(host=host, port=port, debug=False, threaded=True, use_reloader=False)

@@ -1,8 +1,10 @@
 """RQ worker entry point: `python worker.py [--burst] [queue ...]`.
 
 Needs REDIS_URL (the embedded default runs its worker as a thread inside the
-dev server instead). Also runs RQ's cron scheduler for the periodic jobs, which
-RQ runs once across all worker processes.
+dev server instead). Except with --burst, each process also runs a thread with
+the periodic work — outbox dispatch, expired holds, purge —
+(notifications/periodic.py): every process runs it, a database lock lets one
+win each tick.
 """
 from __future__ import annotations
 
@@ -32,7 +34,16 @@ def main(argv: list[str]) -> int:
     set_job_runtime(runtime)
     names = tuple(argv) or QUEUE_NAMES
     worker = Worker([queue(runtime.redis, n) for n in names], connection=runtime.redis)
-    worker.work(burst=burst, with_scheduler=True)
+    stop = None
+    if not burst:  # a burst run only drains the queues (scripts, tests); it dispatches nothing new
+        from notifications.periodic import start_periodic_thread
+
+        _, stop = start_periodic_thread(runtime)
+    try:
+        worker.work(burst=burst, with_scheduler=True)
+    finally:
+        if stop is not None:
+            stop.set()
     return 0
 
 

@@ -15,7 +15,7 @@ from calendars.invitations import invitation
 from notifications.outbox import NewMessage
 from notifications.rendering import render
 from notifications.sms import segments
-from notifications.timing import reminder_time
+from notifications.timing import QuietHours, reminder_time
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def reminders(facts: AppointmentFacts, office: Office, minutes_before: tuple[int
         if p.withdrawn:
             continue
         for minutes in minutes_before:
-            due = reminder_time(p.arrival, minutes, now, office.tz, office.quiet_start, office.quiet_end)
+            due = reminder_time(p.arrival, minutes, now, QuietHours(office.quiet_start, office.quiet_end, office.tz))
             if due is None:
                 continue
             for channel, to in _channels(p):

@@ -1,35 +1,64 @@
-"""When a reminder goes: never in quiet hours, and never after the appointment has begun.
+"""Quiet hours and reminder timing: pure functions over UTC-aware datetimes.
 
-Pure functions over UTC-aware datetimes and the office's time zone.
+Quiet hours are local wall-clock times and may cross midnight (21:00-08:00);
+a night that contains a daylight-saving change is an hour shorter or longer,
+as it is on the clock. Used both when a reminder is planned and when the
+send job checks it again.
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 
-def in_quiet_hours(moment: datetime, tz: ZoneInfo, quiet_start: time, quiet_end: time) -> bool:
-    local = moment.astimezone(tz).time()
-    if quiet_start <= quiet_end:
-        return quiet_start <= local < quiet_end
-    return local >= quiet_start or local < quiet_end  # the window crosses midnight
+@dataclass(frozen=True)
+class QuietHours:
+    start: time
+    end: time
+    tz: ZoneInfo
 
 
-def quiet_window_around(moment: datetime, tz: ZoneInfo, quiet_start: time,
-                        quiet_end: time) -> tuple[datetime, datetime]:
-    """The quiet window containing `moment`, as UTC-aware (start, end); correct on DST nights."""
-    local = moment.astimezone(tz)
-    day = local.date()
-    if quiet_start > quiet_end and local.time() < quiet_end:
-        day -= timedelta(days=1)  # after midnight: the window began the evening before
-    start = datetime.combine(day, quiet_start, tz)
-    end_day = day + timedelta(days=1) if quiet_start > quiet_end else day
-    end = datetime.combine(end_day, quiet_end, tz)
-    return start.astimezone(moment.tzinfo), end.astimezone(moment.tzinfo)
+def _at(day: date, clock: time, tz: ZoneInfo) -> datetime:
+    """`clock` on local `day` as a UTC instant.
+
+    A wall time inside the spring-forward gap does not exist; zoneinfo reads it
+    with the offset before the change, which lands just after the gap. An
+    ambiguous autumn time takes its first occurrence (fold=0): the earlier.
+    """
+    return datetime.combine(day, clock, tzinfo=tz).astimezone(timezone.utc)
 
 
-def reminder_time(appointment_start: datetime, minutes_before: int, now: datetime, tz: ZoneInfo,
-                  quiet_start: time, quiet_end: time) -> datetime | None:
+def quiet_window(moment: datetime, quiet: QuietHours) -> tuple[datetime, datetime] | None:
+    """The quiet window (UTC start, end) that `moment` falls in, or None outside quiet hours."""
+    if quiet.start == quiet.end:
+        return None
+    local = moment.astimezone(quiet.tz)
+    clock = local.time().replace(tzinfo=None)
+    today = local.date()
+    if quiet.start < quiet.end:                      # e.g. 12:00-13:30, within one day
+        if quiet.start <= clock < quiet.end:
+            return _at(today, quiet.start, quiet.tz), _at(today, quiet.end, quiet.tz)
+        return None
+    if clock >= quiet.start:                         # the evening part: ends tomorrow morning
+        return _at(today, quiet.start, quiet.tz), _at(today + timedelta(days=1), quiet.end, quiet.tz)
+    if clock < quiet.end:                            # the early-morning part: began last evening
+        return _at(today - timedelta(days=1), quiet.start, quiet.tz), _at(today, quiet.end, quiet.tz)
+    return None
+
+
+def end_of_quiet(moment: datetime, quiet: QuietHours) -> datetime | None:
+    """If `moment` falls in quiet hours, the UTC instant they end; else None."""
+    window = quiet_window(moment, quiet)
+    return window[1] if window else None
+
+
+def in_quiet_hours(moment: datetime, quiet: QuietHours) -> bool:
+    return quiet_window(moment, quiet) is not None
+
+
+def reminder_time(appointment_start: datetime, minutes_before: int, now: datetime,
+                  quiet: QuietHours) -> datetime | None:
     """When to send a reminder `minutes_before` the start, or None when no good moment is left.
 
     Due in quiet hours, it goes just before the quiet window starts; if that
@@ -38,13 +67,13 @@ def reminder_time(appointment_start: datetime, minutes_before: int, now: datetim
     out: the confirmation went a moment ago.
     """
     due = appointment_start - timedelta(minutes=minutes_before)
-    if in_quiet_hours(due, tz, quiet_start, quiet_end):
-        window_start, window_end = quiet_window_around(due, tz, quiet_start, quiet_end)
-        before = window_start - timedelta(minutes=1)
+    window = quiet_window(due, quiet)
+    if window is not None:
+        before = window[0] - timedelta(minutes=1)
         if before >= now:
             due = before
-        elif window_end < appointment_start and window_end >= now:
-            due = window_end
+        elif window[1] < appointment_start and window[1] >= now:
+            due = window[1]
         else:
             return None
     if due < now or due >= appointment_start:

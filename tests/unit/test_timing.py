@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from notifications.timing import in_quiet_hours, quiet_window_around, reminder_time
+from notifications.timing import QuietHours, in_quiet_hours, quiet_window, reminder_time
 
 TZ = ZoneInfo("Europe/Amsterdam")
-QS, QE = time(21, 0), time(8, 0)
+QUIET = QuietHours(time(21, 0), time(8, 0), TZ)
 
 
 def local(y: int, mo: int, d: int, h: int, mi: int = 0) -> datetime:
@@ -22,36 +22,36 @@ def local(y: int, mo: int, d: int, h: int, mi: int = 0) -> datetime:
     (local(2026, 12, 2, 7, 59), True), (local(2026, 12, 2, 8, 0), False), (local(2026, 12, 2, 12, 0), False),
 ])
 def test_quiet_hours_cross_midnight(moment, quiet):
-    assert in_quiet_hours(moment, TZ, QS, QE) is quiet
+    assert in_quiet_hours(moment, QUIET) is quiet
 
 
 def test_two_day_reminder_in_daytime_is_unchanged():
     start = local(2026, 12, 3, 10)
-    assert reminder_time(start, 2 * 24 * 60, local(2026, 11, 28, 12), TZ, QS, QE) == local(2026, 12, 1, 10)
+    assert reminder_time(start, 2 * 24 * 60, local(2026, 11, 28, 12), QUIET) == local(2026, 12, 1, 10)
 
 
 def test_two_hour_reminder_for_a_nine_oclock_appointment_goes_the_evening_before():
     start = local(2026, 12, 3, 9)
-    assert reminder_time(start, 120, local(2026, 11, 28, 12), TZ, QS, QE) == local(2026, 12, 2, 20, 59)
+    assert reminder_time(start, 120, local(2026, 11, 28, 12), QUIET) == local(2026, 12, 2, 20, 59)
 
 
 def test_booked_late_evening_the_reminder_goes_after_the_window_if_still_in_time():
     start = local(2026, 12, 3, 9, 30)
     now = local(2026, 12, 2, 22, 0)  # booked at 22:00: 20:59 has passed
-    assert reminder_time(start, 120, now, TZ, QS, QE) == local(2026, 12, 3, 8, 0)
+    assert reminder_time(start, 120, now, QUIET) == local(2026, 12, 3, 8, 0)
 
 
 def test_no_reminder_when_no_good_moment_is_left():
     start = local(2026, 12, 3, 8, 0)
-    assert reminder_time(start, 120, local(2026, 12, 2, 22, 0), TZ, QS, QE) is None
-    assert reminder_time(local(2026, 12, 3, 10), 2 * 24 * 60, local(2026, 12, 2, 9), TZ, QS, QE) is None
+    assert reminder_time(start, 120, local(2026, 12, 2, 22, 0), QUIET) is None
+    assert reminder_time(local(2026, 12, 3, 10), 2 * 24 * 60, local(2026, 12, 2, 9), QUIET) is None
 
 
 def test_dst_nights_keep_local_clock_times():
     # Spring forward: night of 28-29 March 2026; autumn back: night of 24-25 October 2026.
-    assert reminder_time(local(2026, 3, 29, 9), 120, local(2026, 3, 20, 12), TZ, QS, QE) == local(2026, 3, 28, 20, 59)
-    assert reminder_time(local(2026, 10, 25, 9), 120, local(2026, 10, 20, 12), TZ, QS, QE) == local(2026, 10, 24, 20, 59)
-    start, end = quiet_window_around(local(2026, 10, 25, 2, 30), TZ, QS, QE)
+    assert reminder_time(local(2026, 3, 29, 9), 120, local(2026, 3, 20, 12), QUIET) == local(2026, 3, 28, 20, 59)
+    assert reminder_time(local(2026, 10, 25, 9), 120, local(2026, 10, 20, 12), QUIET) == local(2026, 10, 24, 20, 59)
+    start, end = quiet_window(local(2026, 10, 25, 2, 30), QUIET)
     assert (start, end) == (local(2026, 10, 24, 21), local(2026, 10, 25, 8))
     assert end - start == timedelta(hours=12)  # one hour longer than a normal night
 
@@ -62,7 +62,7 @@ def test_dst_nights_keep_local_clock_times():
 def test_property_a_planned_reminder_is_never_quiet_late_or_past(naive_start, minutes_before, lead):
     start = naive_start.replace(second=0, microsecond=0, tzinfo=timezone.utc)
     now = start - timedelta(minutes=lead)
-    due = reminder_time(start, minutes_before, now, TZ, QS, QE)
+    due = reminder_time(start, minutes_before, now, QUIET)
     if due is not None:
         assert now <= due < start
-        assert not in_quiet_hours(due, TZ, QS, QE)
+        assert not in_quiet_hours(due, QUIET)

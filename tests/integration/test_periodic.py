@@ -1,0 +1,26 @@
+"""Periodic ticks run once across processes: the advisory lock lets one win."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from notifications.periodic import HOLDS_LOCK, holds_tick
+from scheduler import booking
+from scheduler.models import Appointment
+from tests.integration.booking_helpers import NOW, build_world, request
+
+
+def test_holds_tick_releases_expired_holds_unless_another_process_holds_the_lock(database):
+    w = build_world(database)
+    with database.write_session() as s:
+        held = booking.book(s, request(w), None, NOW, hold_for=timedelta(minutes=15))
+    later = NOW + timedelta(minutes=20)
+    with database.write_session() as other:  # another worker process is in the middle of this tick
+        assert other.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": HOLDS_LOCK}).scalar()
+        assert holds_tick(database, later) is None
+    with database.session() as s:
+        assert s.get(Appointment, held.id).status == "held"
+    assert holds_tick(database, later) == 1
+    with database.session() as s:
+        assert s.get(Appointment, held.id).cancel_reason == "hold_expired"
