@@ -58,6 +58,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.teardown_appcontext(close_db_session)
 
     from core.views import auth_bp, health_bp
+    from notifications.api import notifications_api_bp
+    from notifications.webhooks import sms_webhooks_bp
     from scheduler.api import api_bp
     from scheduler.pages import staff_bp
 
@@ -65,6 +67,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(notifications_api_bp, url_prefix="/api/v1")
+    app.register_blueprint(sms_webhooks_bp)
 
     from core.cli import register_commands
 

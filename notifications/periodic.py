@@ -33,12 +33,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rq import Queue
-from sqlalchemy import and_, or_, text, update
+from sqlalchemy import and_, delete, or_, text, update
 from sqlalchemy.orm import Session
 
 from core.db import Database, utcnow
 from core.runtime import Runtime
 from notifications.dispatcher import dispatch_due
+from notifications.inbound_models import InboundMessage
 from notifications.models import OPEN_STATUSES, OutboxMessage
 from scheduler.holds import expire_holds
 
@@ -47,6 +48,7 @@ PURGE_LOCK = 0x50454E44_0002
 HOLDS_LOCK = 0x50454E44_0003
 PURGE_EVERY = timedelta(hours=1)
 HOLDS_EVERY = timedelta(minutes=1)
+INBOUND_KEEP = timedelta(days=2)
 BATCH = 200
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,8 @@ def purge_expired(session: Session, now: datetime, retention_days: int) -> int:
         update(m).where(m.status.not_in(OPEN_STATUSES), m.purged_at.is_(None), old)
         .values(to_address=None, subject=None, body=None, html_body=None, attachment_ics=None, purged_at=now),
         execution_options={"synchronize_session": False})
+    # Inbound SMS records serve replay protection and the once-a-day answer: two days is plenty.
+    session.execute(delete(InboundMessage).where(InboundMessage.received_at < now - INBOUND_KEEP))
     return result.rowcount or 0
 
 

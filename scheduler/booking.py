@@ -156,11 +156,13 @@ def reschedule(session: Session, appointment_id: int, start: datetime, end: date
         if new_room is not None and (room is None or not room.active):
             raise InvalidInput("room_id", "no such active room")
     spans = _spans_for(session, appointment, start, end, new_room)  # type: ignore[arg-type]
+    delta = start - appointment.start
     for attendance in appointment.attendances:
-        if attendance.arrival is not None and not start <= attendance.arrival < end:
-            attendance.arrival = start + (attendance.arrival - appointment.start)
-            if not start <= attendance.arrival < end:
-                attendance.arrival = start
+        # A staggered arrival keeps its distance from the start; a reply ("I'll come") was about the old time.
+        attendance.response = attendance.responded_at = None
+        if attendance.arrival is not None:
+            moved = attendance.arrival + delta
+            attendance.arrival = moved if start <= moved < end else start
     _ensure_free(session, spans, now, exclude=appointment.id)
     session.execute(update(Reservation).where(Reservation.appointment_id == appointment.id, Reservation.live)
                     .values(live=False))

@@ -149,6 +149,9 @@ class Attendance(Base):
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"),
                                                 primary_key=True, index=True)
     arrival: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The participant's own answer to a reminder by SMS ("coming" / "cannot_come"), latest wins.
+    response: Mapped[str | None] = mapped_column(String(20))
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     appointment: Mapped[Appointment] = relationship(back_populates="attendances")
     participant: Mapped[Participant] = relationship()

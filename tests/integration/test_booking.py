@@ -205,3 +205,23 @@ def test_an_expired_hold_cannot_be_moved_back_to_life(database):
     with database.session() as s:
         assert s.scalar(select(func.count()).select_from(Reservation)
                         .where(Reservation.appointment_id == held.id, Reservation.starts_at == later)) == 0
+
+
+def test_reschedule_keeps_staggered_arrivals_at_their_distance_and_forgets_replies(database):
+    from scheduler.models import Attendance
+
+    w = build_world(database)
+    victim, offender = w.participant_ids
+    joint = dict(kind="meeting", participant_ids=(victim, offender), minutes=120,
+                 arrivals={victim: TUESDAY_10, offender: TUESDAY_10 + timedelta(minutes=20)})
+    with database.write_session() as s:
+        a = booking.book(s, request(w, **joint), None, NOW)
+    with database.write_session() as s:
+        att = s.get(Attendance, (a.id, offender))
+        att.response, att.responded_at = "coming", NOW
+    new_start = TUESDAY_10 + timedelta(minutes=10)  # a small move: old arrivals still lie inside
+    with database.write_session() as s:
+        booking.reschedule(s, a.id, new_start, new_start + timedelta(hours=2), None, NOW)
+    with database.session() as s:
+        arrivals = {x.participant_id: (x.arrival, x.response) for x in s.get(Appointment, a.id).attendances}
+    assert arrivals == {victim: (new_start, None), offender: (new_start + timedelta(minutes=20), None)}

@@ -1,0 +1,61 @@
+"""Discreet emails to mediators about something one of their participants did or missed.
+
+A participant who texts STOP, answers a reminder with "I cannot come", texts
+something Pendel cannot read, or whose SMS finally fails, is the mediator's
+to follow up personally: they get an email (kind `mediator_notice`) in the
+same transaction as the change. The subject names neither the participant
+nor the case; the body names the case reference and Pendel's participant
+number, never the person. Notices carry no participant or appointment id on
+the row on purpose: a withdrawal or a rescheduling cancels a participant's or
+an appointment's pending messages, and these report something that happened.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable
+
+from sqlalchemy.orm import Session
+
+from core.config import Settings
+from notifications.outbox import NewMessage, add_message
+from notifications.rendering import render
+from scheduler.models import Mediator
+
+REASONS = ("stop", "start", "cannot_come", "coming_after_all", "sms_reply", "sms_failed")
+MEDIATOR_LANGUAGE = "nl"  # mediators have no language of their own: the office's
+MAX_QUOTED = 640          # an inbound SMS is at most a few segments; cut anything longer
+
+
+@dataclass(frozen=True)
+class Notice:
+    key: str                       # idempotency key stem; the mediator id is appended
+    reason: str
+    reference: str                 # the case reference
+    participant_id: int
+    start: datetime | None = None  # the appointment it is about, if any (UTC-aware)
+    text: str | None = None        # the participant's own words (sms_reply only)
+    error: str | None = None       # the provider's error code (sms_failed only)
+
+
+def notify(session: Session, settings: Settings, mediators: Iterable[Mediator], notice: Notice,
+           now: datetime) -> int:
+    """Queue one notice per active mediator; a retried webhook queues nothing new. Returns how many."""
+    if notice.reason not in REASONS:
+        raise ValueError(f"unknown notice reason {notice.reason!r}")
+    queued = 0
+    for mediator in mediators:
+        if not mediator.active or not mediator.email:
+            continue
+        rendered = render("email", "mediator_notice", MEDIATOR_LANGUAGE, {
+            "name": mediator.name, "reason": notice.reason, "reference": notice.reference,
+            "participant_id": notice.participant_id,
+            "start": notice.start.astimezone(settings.tz) if notice.start else None,
+            "text": notice.text[:MAX_QUOTED] if notice.text else None, "error": notice.error,
+            "pendel_url": settings.public_base_url})
+        row = add_message(session, NewMessage(
+            key=f"{notice.key}:m{mediator.id}", kind="mediator_notice", channel="email",
+            recipient_kind="mediator", to=mediator.email, language=MEDIATOR_LANGUAGE, body=rendered.text,
+            subject=rendered.subject, html_body=rendered.html, mediator_id=mediator.id), now)
+        queued += row is not None
+    return queued
