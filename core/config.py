@@ -160,6 +160,16 @@ def _sms_sender(raw: str | None) -> str | None:
     return raw
 
 
+def _development_secret_key() -> str:
+    """The embedded default keeps one key under instance/, so sign-ins and stored secrets survive a restart."""
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def _database_url(raw: str | None) -> str:
     if not raw:
         return Settings.database_url
@@ -208,7 +218,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if not secret_key:
         if environment == "production":
             raise ConfigError("SECRET_KEY must be set in production (a long random string)")
-        secret_key = secrets.token_urlsafe(32)
+        secret_key = _development_secret_key() if environment == "development" else secrets.token_urlsafe(32)
     signature_check = not _bool(env, "TWILIO_SKIP_SIGNATURE_CHECK", False)
     if environment == "production":
         if not signature_check:

@@ -6,6 +6,7 @@ module to this list.
 import core.models  # noqa: F401
 import scheduler.models  # noqa: F401
 import notifications.models  # noqa: F401
+import calendars.models  # noqa: F401
 import notifications.inbound_models  # noqa: F401
 from core.db import Base
 
