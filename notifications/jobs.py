@@ -46,6 +46,7 @@ from core.config import Settings
 from core.db import utcnow
 from core.jobcontext import job_runtime
 from notifications import sendcheck
+from notifications.mediator_notices import notify_failed_message
 from notifications.backoff import next_attempt
 from notifications.channels.base import Channel, Envelope, PermanentSendError, TransientSendError
 from notifications.models import OutboxMessage
@@ -72,7 +73,10 @@ def send_message(row_id: int, attempt: int) -> str:
     """RQ entry point: one attempt at one message. Returns a status word (no personal data)."""
     runtime = job_runtime()
     with runtime.db.write_session() as session:
-        outcome = attempt_send(session, runtime.settings, row_id, attempt, utcnow())
+        now = utcnow()
+        outcome = attempt_send(session, runtime.settings, row_id, attempt, now)
+        if outcome == "dead":  # in the same transaction: the mediator must know it did not arrive
+            notify_failed_message(session, runtime.settings, row_id, now)
     log.info("outbox message %s attempt %s: %s", row_id, attempt, outcome)
     return outcome
 

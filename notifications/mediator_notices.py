@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from core.config import Settings
 from notifications.outbox import NewMessage, add_message
 from notifications.rendering import render
-from scheduler.models import Mediator
+from notifications.models import OutboxMessage
+from scheduler.models import Appointment, Mediator, Participant
 
-REASONS = ("stop", "start", "cannot_come", "coming_after_all", "sms_reply", "sms_failed")
+REASONS = ("stop", "start", "cannot_come", "coming_after_all", "sms_reply", "sms_failed", "email_failed")
 MEDIATOR_LANGUAGE = "nl"  # mediators have no language of their own: the office's
 MAX_QUOTED = 640          # an inbound SMS is at most a few segments; cut anything longer
 
@@ -59,3 +60,19 @@ def notify(session: Session, settings: Settings, mediators: Iterable[Mediator], 
             subject=rendered.subject, html_body=rendered.html, mediator_id=mediator.id), now)
         queued += row is not None
     return queued
+
+
+def notify_failed_message(session: Session, settings: Settings, row_id: int, now: datetime) -> int:
+    """A participant's message finally failed (dead): their case's mediators get one notice."""
+    row = session.get(OutboxMessage, row_id)
+    if row is None or row.recipient_kind != "participant" or row.participant_id is None:
+        return 0
+    participant = session.get(Participant, row.participant_id)
+    if participant is None:
+        return 0
+    appointment = session.get(Appointment, row.appointment_id) if row.appointment_id else None
+    reason = "sms_failed" if row.channel == "sms" else "email_failed"
+    return notify(session, settings, participant.case.mediators,
+                  Notice(f"dead:{row.id}", reason, participant.case.reference, participant.id,
+                         start=appointment.start if appointment else None,
+                         error=(row.last_error or "")[:80] or None), now)
