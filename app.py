@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     register_error_handlers(app)
     app.teardown_appcontext(close_db_session)
 
+    from calendars.api import calendars_api_bp
     from core.views import auth_bp, health_bp
     from notifications.api import notifications_api_bp
     from notifications.webhooks import sms_webhooks_bp
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(staff_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(notifications_api_bp, url_prefix="/api/v1")
+    app.register_blueprint(calendars_api_bp, url_prefix="/api/v1")
     app.register_blueprint(sms_webhooks_bp)
 
     from core.cli import register_commands

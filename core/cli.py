@@ -1,4 +1,4 @@
-"""`flask --app app ...` commands: database upgrade, users, demo data.
+"""`flask --app app ...` commands: database upgrade, users, demo data, calendar sync.
 
 Each prints one line on bad input and exits non-zero; none changes anything
 before its input is valid.
@@ -86,3 +86,31 @@ def register_commands(app: Flask) -> None:
         click.echo("demo data loaded" if loaded else "database not empty: demo data left out")
         if loaded and with_users:
             click.echo(f"sign in as coordinator@example.org / {DEMO_PASSWORD}")
+
+    @app.cli.command("sync-calendars")
+    @click.option("--source", "source_id", type=int, default=None, help="only this calendar source (by id)")
+    def sync_calendars(source_id: int | None) -> None:
+        """Sync calendar sources now, in this command: every active one, or --source ID.
+
+        One line per source (id, status, busy count, the error if any; never the
+        address); exits 1 when any source failed, for cron and monitoring.
+        """
+        from calendars.models import CalendarSource
+        from calendars.sync import sync_all, sync_source
+        from core.db import utcnow
+
+        runtime = _runtime(app)
+        if source_id is not None:
+            with runtime.db.session() as session:
+                if session.get(CalendarSource, source_id) is None:
+                    raise click.ClickException(f"no calendar source with id {source_id}")
+            outcomes = [sync_source(runtime.db, source_id, utcnow(), runtime.settings)]
+        else:
+            outcomes = sync_all(runtime.db, utcnow(), runtime.settings)
+        for o in outcomes:
+            click.echo(f"source {o.source_id}: {o.status}, {o.busy_count} busy"
+                       + (f" ({o.error})" if o.error else ""))
+        if not outcomes:
+            click.echo("no active calendar sources")
+        if any(o.status == "error" for o in outcomes):
+            raise SystemExit(1)

@@ -63,6 +63,14 @@ class Settings:
         (kind, DEFAULT_REMINDER_MINUTES) for kind in APPOINTMENT_KINDS)
     retention_days: int = 180
     message_max_attempts: int = 8
+    # Calendar sources (calendars.sync): how often, which window, how much to fetch and from where.
+    calendar_sync_minutes: int = 15
+    calendar_stale_hours: int = 24
+    calendar_window_past_days: int = 7
+    calendar_window_future_weeks: int = 26
+    calendar_fetch_timeout: int = 15
+    calendar_max_mb: int = 5
+    calendar_allow_private_addresses: bool = False  # tests and on-premise calendar servers
 
     def reminders_for(self, kind: str) -> tuple[int, ...]:
         return dict(self.reminder_minutes).get(kind, DEFAULT_REMINDER_MINUTES)
@@ -258,6 +266,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         reminder_minutes=_reminders(env),
         retention_days=_int(env, "RETENTION_DAYS", 180, 1, 3650),
         message_max_attempts=_int(env, "MESSAGE_MAX_ATTEMPTS", 8, 1, 30),
+        calendar_sync_minutes=_int(env, "CALENDAR_SYNC_MINUTES", 15, 1, 24 * 60),
+        calendar_stale_hours=_int(env, "CALENDAR_STALE_HOURS", 24, 1, 24 * 30),
+        calendar_window_past_days=_int(env, "CALENDAR_WINDOW_PAST_DAYS", 7, 0, 366),
+        calendar_window_future_weeks=_int(env, "CALENDAR_WINDOW_FUTURE_WEEKS", 26, 1, 156),
+        calendar_fetch_timeout=_int(env, "CALENDAR_FETCH_TIMEOUT", 15, 1, 300),
+        calendar_max_mb=_int(env, "CALENDAR_MAX_MB", 5, 1, 100),
+        calendar_allow_private_addresses=_bool(env, "CALENDAR_ALLOW_PRIVATE_ADDRESSES", False),
     )
     if settings.office_opens >= settings.office_closes:
         raise ConfigError("OFFICE_OPENS must be before OFFICE_CLOSES")

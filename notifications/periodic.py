@@ -1,5 +1,5 @@
 """Periodic work: dispatch due messages every few seconds, release expired holds every
-minute, purge old message content hourly.
+minute, enqueue due calendar syncs every minute, purge old message content hourly.
 
 Every `worker.py` process runs `run_periodic_loop` in a background thread (and
 the dev server runs one next to its in-process worker). They all compete; a
@@ -36,6 +36,7 @@ from rq import Queue
 from sqlalchemy import and_, delete, or_, text, update
 from sqlalchemy.orm import Session
 
+from core.config import Settings
 from core.db import Database, utcnow
 from core.runtime import Runtime
 from notifications.dispatcher import dispatch_due
@@ -46,8 +47,10 @@ from scheduler.holds import expire_holds
 DISPATCH_LOCK = 0x50454E44_0001   # "PEND" + 1: an advisory lock key of our own
 PURGE_LOCK = 0x50454E44_0002
 HOLDS_LOCK = 0x50454E44_0003
+CALENDAR_LOCK = 0x50454E44_0004
 PURGE_EVERY = timedelta(hours=1)
 HOLDS_EVERY = timedelta(minutes=1)
+CALENDAR_EVERY = timedelta(minutes=1)
 INBOUND_KEEP = timedelta(days=2)
 BATCH = 200
 log = logging.getLogger(__name__)
@@ -97,6 +100,22 @@ def holds_tick(db: Database, now: datetime) -> int | None:
         return len(expire_holds(session, now))
 
 
+def calendar_tick(db: Database, queue: Queue, now: datetime, settings: Settings) -> int | None:
+    """Claim the calendar sources due for a sync and enqueue one RQ job each (calendars.jobs).
+
+    The fetches run in workers, not here: a slow calendar server must not hold up message dispatch.
+    """
+    from calendars.jobs import enqueue_syncs
+    from calendars.sync import claim_due
+
+    with db.write_session() as session:
+        if not try_tick_lock(session, CALENDAR_LOCK):
+            return None
+        ids = claim_due(session, now, settings)
+    enqueue_syncs(queue, ids)  # after the commit; a lost enqueue is retried when the interval has passed
+    return len(ids)
+
+
 def _own_connections(runtime: Runtime) -> tuple[Database, Any, bool]:
     """(database, redis, owned): private ones where the process may fork, the runtime's otherwise."""
     settings = runtime.settings
@@ -119,7 +138,7 @@ def run_periodic_loop(runtime: Runtime, stop_event: threading.Event, interval: f
     db, conn, owned = _own_connections(runtime)
     settings = runtime.settings
     queue = Queue(queue_name, connection=conn)
-    next_purge = next_holds = utcnow()
+    next_purge = next_holds = next_calendars = utcnow()
     try:
         while not stop_event.is_set():
             wait = interval
@@ -131,6 +150,9 @@ def run_periodic_loop(runtime: Runtime, stop_event: threading.Event, interval: f
                 if now >= next_holds:
                     holds_tick(db, now)
                     next_holds = now + HOLDS_EVERY
+                if now >= next_calendars:
+                    next_calendars = now + CALENDAR_EVERY
+                    calendar_tick(db, queue, now, settings)
                 if now >= next_purge:
                     purged = purge_tick(db, now, settings.retention_days)
                     next_purge = now + PURGE_EVERY

@@ -29,8 +29,10 @@ def test_defaults_in_development() -> None:
     assert s.database_url == f"sqlite:///{INSTANCE_DIR / 'pendel.db'}"
     assert s.is_sqlite
     assert s.redis_url is None
-    assert len(s.secret_key) >= 32  # generated, random
-    assert load_settings(DEV).secret_key != s.secret_key
+    assert len(s.secret_key) >= 32  # generated once and kept under instance/, so sign-ins survive a restart
+    assert load_settings(DEV).secret_key == s.secret_key == (INSTANCE_DIR / "secret_key").read_text().strip()
+    testing = {**DEV, "PENDEL_ENV": "testing"}
+    assert load_settings(testing).secret_key != load_settings(testing).secret_key  # tests: random each time
     assert s.office_timezone == "Europe/Amsterdam" and str(s.tz) == "Europe/Amsterdam"
     assert (s.office_opens, s.office_closes) == (time(9), time(17))
     assert s.smtp_port == 587 and s.smtp_starttls is True
