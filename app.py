@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.teardown_appcontext(close_db_session)
 
     from calendars.api import calendars_api_bp
+    from calendars.pages import install_calendar_warnings
     from core.views import auth_bp, health_bp
     from notifications.api import notifications_api_bp
     from notifications.webhooks import sms_webhooks_bp
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(notifications_api_bp, url_prefix="/api/v1")
     app.register_blueprint(calendars_api_bp, url_prefix="/api/v1")
+    install_calendar_warnings(app)
     app.register_blueprint(sms_webhooks_bp)
 
     from core.cli import register_commands
