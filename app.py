@@ -59,6 +59,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     from calendars.api import calendars_api_bp
     from calendars.pages import install_calendar_warnings
+    from calendars.feed_api import feeds_api_bp
+    from calendars.feed_views import feeds_bp, install_feed_log_filter
     from core.views import auth_bp, health_bp
     from notifications.api import notifications_api_bp
     from notifications.webhooks import sms_webhooks_bp
@@ -73,6 +75,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(calendars_api_bp, url_prefix="/api/v1")
     install_calendar_warnings(app)
     app.register_blueprint(sms_webhooks_bp)
+    app.register_blueprint(feeds_bp)
+    app.register_blueprint(feeds_api_bp, url_prefix="/api/v1")
+    install_feed_log_filter(app)
 
     from core.cli import register_commands
 

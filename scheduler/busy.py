@@ -36,7 +36,8 @@ def replace_busy_blocks(session: Session, source_id: int, *, mediator_id: int | 
              "ends_at": b.end, "uid": b.uid[:500], "recurrence_id": b.recurrence_id}
             for b in blocks if b.end > b.start]
     if rows:
-        session.execute(insert(BusyBlock), rows)
+        # A Core insert on the table: one executemany batch (the ORM form splits batches on None values).
+        session.execute(insert(BusyBlock.__table__), rows)
     return len(rows)
 
 
