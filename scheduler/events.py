@@ -57,3 +57,30 @@ class AppointmentReassigned:
     from_mediator_id: int
     to_mediator_id: int
     actor_id: int | None
+
+
+@dataclass(frozen=True)
+class CallbackRequested:
+    """A caller asked to be called back (published by telephony, inside its transaction).
+
+    `caller_number` is the number that actually called (E.164), or None when it
+    was withheld: a confirmation text only ever goes there, never to a number
+    someone typed in. `window_start`/`window_end` is when to expect the call.
+    """
+
+    callback_id: int
+    caller_number: str | None
+    language: str
+    wants_confirmation: bool
+    window_start: datetime
+    window_end: datetime
+
+
+@dataclass(frozen=True)
+class CallbackUnreachable:
+    """Three attempts over two working days failed; the caller may get a discreet text."""
+
+    callback_id: int
+    caller_number: str | None
+    language: str
+    texts_allowed: bool
