@@ -158,6 +158,14 @@ def _reminders(env: Mapping[str, str]) -> tuple[tuple[str, tuple[int, ...]], ...
     return tuple(out)
 
 
+def _office_phone(env: Mapping[str, str], environment: str) -> str | None:
+    """The number every message tells people to call: required in production."""
+    phone = env.get("OFFICE_PHONE") or env.get("TWILIO_PHONE_NUMBER")
+    if phone or environment != "production":
+        return phone or ("030 123 4567" if environment == "development" else None)  # the demo's made-up number
+    raise ConfigError("OFFICE_PHONE (or TWILIO_PHONE_NUMBER) must be set: messages tell people which number to call")
+
+
 def _sms_sender(raw: str | None) -> str | None:
     if not raw:
         return None
@@ -260,7 +268,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         slot_grid_minutes=_int(env, "SLOT_GRID_MINUTES", 15, 5, 120),
         webhook_signature_check=signature_check,
         sms_sender=_sms_sender(env.get("SMS_SENDER")),
-        office_phone=env.get("OFFICE_PHONE") or env.get("TWILIO_PHONE_NUMBER") or None,
+        office_phone=_office_phone(env, environment),
         quiet_start=_time(env, "QUIET_HOURS_START", time(21, 0)),
         quiet_end=_time(env, "QUIET_HOURS_END", time(8, 0)),
         reminder_minutes=_reminders(env),

@@ -156,3 +156,17 @@ def mediator_messages(event: str, facts: AppointmentFacts, office: Office, silen
             mediator_id=m.mediator_id,
             appointment_id=facts.appointment_id, appointment_version=facts.version))
     return out
+
+
+def callback_message(kind: str, callback_id: int, caller_number: str, language: str, office: Office,
+                     window_start: datetime | None = None, window_end: datetime | None = None) -> NewMessage:
+    """A text to the number that called (never a typed-in one: the caller of telephony ensures it).
+
+    It goes at once: a confirmation of something the person did this minute.
+    """
+    context: dict[str, object] = dict(office_phone=office.phone)
+    if window_start is not None and window_end is not None:
+        context.update(window_start=window_start.astimezone(office.tz), window_end=window_end.astimezone(office.tz))
+    rendered = render("sms", kind, language, context)
+    return NewMessage(key=f"callback:{callback_id}:{kind}:sms", kind=kind, channel="sms", recipient_kind="caller",
+                      to=caller_number, language=language, body=rendered.text, segments=segments(rendered.text))

@@ -17,8 +17,8 @@ from core.config import Settings
 from core.db import utcnow
 from core.events import EventBus
 from notifications.outbox import add_message, cancel_pending
-from notifications.planning import (AppointmentFacts, MediatorFacts, Office, ParticipantFacts, mediator_messages,
-                                    participant_messages, reminders)
+from notifications.planning import (AppointmentFacts, MediatorFacts, Office, ParticipantFacts, callback_message,
+                                    mediator_messages, participant_messages, reminders)
 from scheduler import events
 from scheduler.models import Appointment, Mediator, Room
 
@@ -67,6 +67,8 @@ class NotificationSubscriber:
         bus.subscribe(events.AppointmentCancelled, self.on_cancelled)
         bus.subscribe(events.AppointmentReassigned, self.on_reassigned)
         bus.subscribe(events.ParticipantWithdrew, self.on_withdrew)
+        bus.subscribe(events.CallbackRequested, self.on_callback_requested)
+        bus.subscribe(events.CallbackUnreachable, self.on_callback_unreachable)
 
     def _write(self, session: Session, messages: list) -> None:  # type: ignore[type-arg]
         now = utcnow()
@@ -110,6 +112,17 @@ class NotificationSubscriber:
 
     def on_withdrew(self, session: Session, event: events.ParticipantWithdrew) -> None:
         cancel_pending(session, utcnow(), participant_id=event.participant_id)
+
+    def on_callback_requested(self, session: Session, event: events.CallbackRequested) -> None:
+        if event.wants_confirmation and event.caller_number:
+            self._write(session, [callback_message("callback_confirmation", event.callback_id, event.caller_number,
+                                                   event.language, self.office, event.window_start,
+                                                   event.window_end)])
+
+    def on_callback_unreachable(self, session: Session, event: events.CallbackUnreachable) -> None:
+        if event.texts_allowed and event.caller_number:
+            self._write(session, [callback_message("callback_unreachable", event.callback_id, event.caller_number,
+                                                   event.language, self.office)])
 
 
 def subscribe(bus: EventBus, settings: Settings) -> None:

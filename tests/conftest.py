@@ -96,7 +96,8 @@ both_databases = pytest.mark.parametrize("database", ["postgresql", "sqlite"], i
 @pytest.fixture
 def settings(database: Database) -> Settings:
     return Settings(environment="testing", database_url=database.url, secret_key="test-secret",
-                    twilio_auth_token="test-auth-token", public_base_url="https://pendel.test")
+                    twilio_auth_token="test-auth-token", public_base_url="https://pendel.test",
+                    office_phone="030 123 4567")
 
 
 @pytest.fixture

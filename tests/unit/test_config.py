@@ -11,7 +11,8 @@ import pytest
 
 from core.config import INSTANCE_DIR, PROJECT_ROOT, ConfigError, Settings, load_settings
 
-PROD_OK = {"PENDEL_ENV": "production", "SECRET_KEY": "s" * 40, "TWILIO_AUTH_TOKEN": "tok"}
+PROD_OK = {"PENDEL_ENV": "production", "SECRET_KEY": "s" * 40, "TWILIO_AUTH_TOKEN": "tok",
+           "TWILIO_PHONE_NUMBER": "+31201234567"}
 DEV = {"PENDEL_ENV": "development"}
 
 
@@ -45,7 +46,7 @@ def test_defaults_in_development() -> None:
 def test_environment_defaults_to_production() -> None:
     # No PENDEL_ENV means production, which then needs its secrets.
     assert "SECRET_KEY" in _error({})
-    s = load_settings({"SECRET_KEY": "k" * 40, "TWILIO_AUTH_TOKEN": "t"})
+    s = load_settings({"SECRET_KEY": "k" * 40, "TWILIO_AUTH_TOKEN": "t", "OFFICE_PHONE": "030 123 4567"})
     assert s.environment == "production"
     assert s.secret_key == "k" * 40
 
@@ -197,3 +198,10 @@ def test_settings_object_defaults_match_load_settings() -> None:
     # Settings() itself is the production shape; load_settings fills the secrets.
     assert Settings().environment == "production"
     assert Settings().database_url == load_settings(DEV).database_url
+
+
+def test_production_needs_a_number_for_people_to_call() -> None:
+    env = {k: v for k, v in PROD_OK.items() if k != "TWILIO_PHONE_NUMBER"}
+    assert "OFFICE_PHONE" in _error(env)
+    assert load_settings({**env, "OFFICE_PHONE": "030 123 4567"}).office_phone == "030 123 4567"
+    assert load_settings(PROD_OK).office_phone == "+31201234567"
