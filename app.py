@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     from notifications.webhooks import sms_webhooks_bp
     from scheduler.api import api_bp
     from scheduler.pages import staff_bp
+    from telephony.voice_views import voice_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(calendars_api_bp, url_prefix="/api/v1")
     install_calendar_warnings(app)
     app.register_blueprint(sms_webhooks_bp)
+    app.register_blueprint(voice_bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(feeds_api_bp, url_prefix="/api/v1")
     install_feed_log_filter(app)

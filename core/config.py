@@ -71,6 +71,8 @@ class Settings:
     calendar_fetch_timeout: int = 15
     calendar_max_mb: int = 5
     calendar_allow_private_addresses: bool = False  # tests and on-premise calendar servers
+    voice_nl: str = "Polly.Lotte"  # the phone line's Twilio <Say> voices (telephony)
+    voice_en: str = "Polly.Amy"
 
     def reminders_for(self, kind: str) -> tuple[int, ...]:
         return dict(self.reminder_minutes).get(kind, DEFAULT_REMINDER_MINUTES)
@@ -281,6 +283,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         calendar_fetch_timeout=_int(env, "CALENDAR_FETCH_TIMEOUT", 15, 1, 300),
         calendar_max_mb=_int(env, "CALENDAR_MAX_MB", 5, 1, 100),
         calendar_allow_private_addresses=_bool(env, "CALENDAR_ALLOW_PRIVATE_ADDRESSES", False),
+        voice_nl=env.get("VOICE_NL") or Settings.voice_nl,
+        voice_en=env.get("VOICE_EN") or Settings.voice_en,
     )
     if settings.office_opens >= settings.office_closes:
         raise ConfigError("OFFICE_OPENS must be before OFFICE_CLOSES")

@@ -8,6 +8,7 @@ import scheduler.models  # noqa: F401
 import notifications.models  # noqa: F401
 import calendars.models  # noqa: F401
 import notifications.inbound_models  # noqa: F401
+import telephony.models  # noqa: F401
 from core.db import Base
 
 metadata = Base.metadata

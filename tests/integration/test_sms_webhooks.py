@@ -170,7 +170,7 @@ def test_unknown_text_gets_one_automatic_answer_a_day(client: Any, runtime: Any,
     assert len(replies) == 1
     assert (replies[0].recipient_kind, replies[0].participant_id, replies[0].language) == \
         ("participant", world["offender"], "nl")
-    assert replies[0].body == "Dit nummer leest geen berichten. Vragen? Bel ons op werkdagen op dit nummer."
+    assert replies[0].body == "Dit nummer leest geen berichten. Vragen? Bel ons op werkdagen op 030 123 4567."
     # The mediator reads what their participant wrote, each time, in a discreet email.
     notices = messages(runtime, "mediator_notice")
     assert len(notices) == 3 and "Hallo, ik heb een vraag over donderdag" in notices[0].body
@@ -183,8 +183,8 @@ def test_an_unknown_sender_gets_dutch_and_english_once(client: Any, runtime: Any
     replies = messages(runtime, "auto_reply")
     assert [(r.recipient_kind, r.participant_id, r.to_address, r.segments) for r in replies] == [
         ("caller", None, "+31687654321", 1)]
-    assert replies[0].body == ("Dit nummer leest geen berichten. Vragen? Bel ons op werkdagen op dit nummer.\n"
-                               "This number does not read texts. Please call us on working days on this number.")
+    assert replies[0].body == ("Dit nummer leest geen berichten. Vragen? Bel ons op werkdagen op 030 123 4567.\n"
+                               "This number does not read texts. Please call us on working days on 030 123 4567.")
     assert messages(runtime, "mediator_notice") == []
 
 

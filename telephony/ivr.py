@@ -1,0 +1,117 @@
+"""The phone line's menu as a state machine over the `ivr_calls` row of one call.
+
+Each webhook loads the call's row (locked), applies the key the caller
+pressed to the current step, and answers with the next question — so the
+flow survives across requests and processes. An answer carries the turn of
+the question it answers; one for an older turn (Twilio retried a webhook)
+changes nothing and the current question is asked again. After three
+failed answers to one question (silence, a wrong key, a number we cannot
+call) the caller hears a polite goodbye.
+
+Steps: menu → confirm_number | enter_number → moment → identify
+→ confirmation (only when the caller's own number is known) → done;
+ended is the goodbye. The menu never reveals anything about a case.
+"""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
+
+from telephony.callbacks import Choices, callback_window, submit
+from telephony.ivr_prompts import LineContext, Speaker, closing, farewell, question
+from telephony.models import CallbackRequest, IvrCall
+from telephony.numbers import keyed_number
+
+MAX_FAILURES = 3
+MOMENT_KEYS = {"1": "morning", "2": "afternoon", "3": "no_preference"}
+YES_NO = {"1": True, "2": False}
+
+
+def welcome(call: IvrCall, ctx: LineContext) -> VoiceResponse:
+    """The first thing a caller hears: the safety line, the greeting, the menu."""
+    return question(call, ctx, Speaker(ctx, call.language).add("greeting"),
+                    lead=Speaker(ctx, call.language).add("safety"))
+
+
+def current(session: Session, call: IvrCall, ctx: LineContext) -> VoiceResponse:
+    """The current step again, unchanged (a replayed or out-of-date answer)."""
+    speaker = Speaker(ctx, call.language)
+    if call.step == "done":
+        request = session.get(CallbackRequest, call.callback_id) if call.callback_id else None
+        if request is not None:
+            return closing(call, ctx, request.window_start, request.due_at)
+        call.step = "ended"
+    if call.step == "ended":
+        return farewell(speaker.add("goodbye"))
+    return question(call, ctx, speaker)
+
+
+def answer(session: Session, call: IvrCall, digits: str, ctx: LineContext) -> VoiceResponse:
+    """Apply the caller's key(s) to the current step and move on (or ask again)."""
+    speaker = Speaker(ctx, call.language)
+    step, key = call.step, digits.strip()
+    if step == "menu":
+        if key == "9" and call.language == "nl":
+            call.language = "en"
+            return _ask(call, "menu", ctx, Speaker(ctx, "en").add("greeting"))
+        if key == "1" and ctx.is_open:
+            return _begin_callback(call, ctx, speaker.add("staff_soon"))
+        if key in ("1", "2"):
+            return _begin_callback(call, ctx, speaker)
+    elif step == "confirm_number" and key in YES_NO:
+        if key == "1" and call.caller_number:
+            call.number, call.number_typed_in = call.caller_number, False
+            return _ask(call, "moment", ctx, speaker)
+        return _ask(call, "enter_number", ctx, speaker)
+    elif step == "enter_number":
+        number = keyed_number(key)
+        if number is not None:
+            # The caller's own number keyed in is still their own: nobody else's phone is involved.
+            call.number, call.number_typed_in = number, number != call.caller_number
+            return _ask(call, "moment", ctx, speaker)
+        return _failed(call, ctx, speaker.add("invalid_number"))
+    elif step == "moment" and key in MOMENT_KEYS:
+        call.moment = MOMENT_KEYS[key]
+        return _ask(call, "identify", ctx, speaker)
+    elif step == "identify" and key in YES_NO:
+        call.may_identify = YES_NO[key]
+        if call.caller_number:  # a text only ever goes to the number that called
+            return _ask(call, "confirmation", ctx, speaker)
+        call.wants_confirmation = False
+        return _finish(session, call, ctx)
+    elif step == "confirmation" and key in YES_NO:
+        call.wants_confirmation = YES_NO[key]
+        return _finish(session, call, ctx)
+    elif step in ("done", "ended"):
+        return current(session, call, ctx)
+    return _failed(call, ctx, speaker.add("not_understood"))
+
+
+def _ask(call: IvrCall, step: str, ctx: LineContext, speaker: Speaker) -> VoiceResponse:
+    call.step, call.retries, call.turn = step, 0, call.turn + 1
+    return question(call, ctx, speaker)
+
+
+def _begin_callback(call: IvrCall, ctx: LineContext, speaker: Speaker) -> VoiceResponse:
+    return _ask(call, "confirm_number" if call.caller_number else "enter_number", ctx, speaker)
+
+
+def _failed(call: IvrCall, ctx: LineContext, speaker: Speaker) -> VoiceResponse:
+    call.retries += 1
+    call.turn += 1
+    if call.retries >= MAX_FAILURES:
+        call.step = "ended"
+        return farewell(speaker.add("goodbye"))
+    return question(call, ctx, speaker)
+
+
+def _finish(session: Session, call: IvrCall, ctx: LineContext) -> VoiceResponse:
+    """Take the request (create or update, publish the event) and tell the caller when we call."""
+    assert call.number is not None and call.moment is not None and call.may_identify is not None
+    window = callback_window(ctx.now, call.moment, ctx.calendar, ctx.hours, ctx.settings.tz)
+    request = submit(session, Choices(
+        number=call.number, number_typed_in=call.number_typed_in, caller_number=call.caller_number,
+        language=call.language, moment=call.moment, may_identify=call.may_identify,
+        wants_confirmation=bool(call.wants_confirmation), call_sid=call.call_sid), window)
+    call.callback_id, call.step, call.retries, call.turn = request.id, "done", 0, call.turn + 1
+    return closing(call, ctx, window.start, window.end)

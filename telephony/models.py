@@ -1,0 +1,101 @@
+"""Telephony's tables: callback requests, their call attempts, and the state of calls in the IVR.
+
+`ivr_calls` exists because a phone call reaches us as a chain of separate
+webhook requests that any gunicorn process may answer: what the caller chose
+so far lives in the database, keyed by Twilio's CallSid, never in memory.
+
+One open request per number: a partial unique index over `number` for the
+statuses a coordinator still works (open, in progress) makes a second call
+from the same number update the first request, across processes too.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, UTCDateTime, utcnow
+
+LANGUAGES = ("nl", "en")
+MOMENTS = ("morning", "afternoon", "no_preference")
+STATUSES = ("open", "in_progress", "done", "unreachable", "cancelled")
+OPEN_STATUSES = ("open", "in_progress")
+OUTCOMES = ("reached", "no_answer", "busy", "wrong_number")
+_OPEN_SQL = "status IN ('open', 'in_progress')"
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class CallbackRequest(Base):
+    """A caller's wish to be called back, as the callback queue shows it to staff."""
+
+    __tablename__ = "callback_requests"
+    __table_args__ = (
+        CheckConstraint(_in("language", LANGUAGES), name="language"),
+        CheckConstraint(_in("moment", MOMENTS), name="moment"),
+        CheckConstraint(_in("status", STATUSES), name="status"),
+        Index("uq_callback_requests_open_number", "number", unique=True,
+              postgresql_where=text(_OPEN_SQL), sqlite_where=text(_OPEN_SQL)),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20))  # E.164, the number to call
+    # The number was typed in, not the one that called: verify identity before saying who we are.
+    number_typed_in: Mapped[bool] = mapped_column(Boolean)
+    # The number that actually called (None when withheld): the only number a text may go to.
+    caller_number: Mapped[str | None] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(2))
+    moment: Mapped[str] = mapped_column(String(20))
+    may_identify: Mapped[bool] = mapped_column(Boolean)
+    wants_confirmation: Mapped[bool] = mapped_column(Boolean)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    call_sid: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # end of the promised window (SLA)
+
+
+class CallbackAttempt(Base):
+    """One try at calling back and how it went; three failures over two working days mean unreachable."""
+
+    __tablename__ = "callback_attempts"
+    __table_args__ = (CheckConstraint(_in("outcome", OUTCOMES), name="outcome"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    callback_id: Mapped[int] = mapped_column(ForeignKey("callback_requests.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(20))
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    call_sid: Mapped[str | None] = mapped_column(String(64))
+
+
+class IvrCall(Base):
+    """Where one call is in the menu and what the caller chose so far.
+
+    `turn` numbers the questions asked: an answer counts only for the question
+    it answers, so a retried webhook (Twilio resends when it gets no answer in
+    time) re-asks the current question instead of applying a key twice.
+    """
+
+    __tablename__ = "ivr_calls"
+
+    call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    caller_number: Mapped[str | None] = mapped_column(String(20))  # None when withheld or not a number
+    language: Mapped[str] = mapped_column(String(2), default="nl")
+    step: Mapped[str] = mapped_column(String(20), default="menu")
+    turn: Mapped[int] = mapped_column(Integer, default=0)
+    retries: Mapped[int] = mapped_column(Integer, default=0)
+    number: Mapped[str | None] = mapped_column(String(20))
+    number_typed_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    moment: Mapped[str | None] = mapped_column(String(20))
+    may_identify: Mapped[bool | None] = mapped_column(Boolean)
+    wants_confirmation: Mapped[bool | None] = mapped_column(Boolean)
+    callback_id: Mapped[int | None] = mapped_column(ForeignKey("callback_requests.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

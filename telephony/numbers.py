@@ -1,0 +1,49 @@
+"""Phone numbers as the phone line meets them: the caller's own, or one keyed in.
+
+Twilio has no single value for a withheld number, so several count as
+"withheld". A keyed-in number is read in the Dutch way (region NL: 06...,
+010..., 0031..., +32 via 0032...) and must be a real, callable number;
+premium-rate and shared-cost numbers are refused, since staff would call
+them from the office line.
+"""
+from __future__ import annotations
+
+import phonenumbers
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
+WITHHELD = frozenset({"", "anonymous", "restricted", "unavailable", "unknown", "private",
+                      "+266696687", "+7378742833", "+86282452253"})
+REGION = "NL"
+MAX_KEYED_DIGITS = 20
+_REFUSED_TYPES = frozenset({PhoneNumberType.PREMIUM_RATE, PhoneNumberType.SHARED_COST})
+
+
+def _valid_e164(raw: str) -> str | None:
+    try:
+        parsed = phonenumbers.parse(raw, REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed) or phonenumbers.number_type(parsed) in _REFUSED_TYPES:
+        return None
+    return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
+
+
+def caller_number(raw_from: str | None) -> str | None:
+    """The calling number in E.164, or None when it is withheld or not a phone number (a SIP client)."""
+    value = (raw_from or "").strip()
+    if value.lower() in WITHHELD or not value.startswith("+"):
+        return None
+    return _valid_e164(value)
+
+
+def keyed_number(digits: str | None) -> str | None:
+    """A number the caller keyed in, in E.164, or None when it cannot be a number we may call."""
+    value = (digits or "").strip().rstrip("#")
+    if not value or not value.isdigit() or len(value) > MAX_KEYED_DIGITS:
+        return None
+    return _valid_e164(value)
+
+
+def last_four(number: str) -> list[str]:
+    """The digits read back to the caller: enough to recognise, not enough to reveal."""
+    return list(number[-4:])
