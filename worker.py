@@ -1,17 +1,22 @@
 """RQ worker entry point: `python worker.py [--burst] [queue ...]`.
 
 Needs REDIS_URL (the embedded default runs its worker as a thread inside the
-dev server instead). Except with --burst, each process also runs a thread with
-the periodic work — outbox dispatch, expired holds, purge —
-(notifications/periodic.py): every process runs it, a database lock lets one
-win each tick.
+dev server instead). Except with --burst, each worker also starts a child
+process with the periodic work — outbox dispatch, expired holds, calendar
+sync, purge (notifications/periodic.py): every worker starts one, a database
+lock lets one win each tick. It is a process, not a thread, because the
+worker forks a work horse per job and a fork must not copy a lock a thread
+holds; for the same reason the worker loads everything before it forks
+(core/preload.py).
 """
 from __future__ import annotations
 
 import sys
 
 from core.config import ConfigError, load_settings
+from core.preload import preload_for_fork
 from core.queue import QUEUE_NAMES, queue
+from notifications.periodic import start_periodic_process
 
 
 def main(argv: list[str]) -> int:
@@ -33,17 +38,17 @@ def main(argv: list[str]) -> int:
     runtime = build_process_runtime(settings)
     set_job_runtime(runtime)
     names = tuple(argv) or QUEUE_NAMES
-    worker = Worker([queue(runtime.redis, n) for n in names], connection=runtime.redis)
-    stop = None
+    periodic = None
     if not burst:  # a burst run only drains the queues (scripts, tests); it dispatches nothing new
-        from notifications.periodic import start_periodic_thread
-
-        _, stop = start_periodic_thread(runtime)
+        periodic = start_periodic_process()
+    preload_for_fork(runtime)
+    worker = Worker([queue(runtime.redis, n) for n in names], connection=runtime.redis)
     try:
         worker.work(burst=burst, with_scheduler=True)
     finally:
-        if stop is not None:
-            stop.set()
+        if periodic is not None:
+            periodic.terminate()
+            periodic.join(10)
     return 0
 
 

@@ -177,3 +177,41 @@ def start_periodic_thread(runtime: Runtime, interval: float = 2.0,
                               name="pendel-periodic", daemon=True)
     thread.start()
     return thread, stop
+
+
+def _periodic_process_main(parent: int) -> None:
+    """Entry of the periodic child process: its own runtime, stops with SIGTERM or when its parent dies.
+
+    `parent` comes from the parent itself: read here, after slow imports, it could already be
+    the pid of whatever adopted an orphan.
+    """
+    import os
+    import signal
+
+    if os.getppid() != parent:
+        return
+    from app import build_process_runtime
+
+    runtime = build_process_runtime()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def watch_parent() -> None:  # a SIGKILLed worker must not leave a dispatcher running on its own
+        while not stop.wait(1.0):
+            if os.getppid() != parent:
+                stop.set()
+
+    threading.Thread(target=watch_parent, name="pendel-parent-watch", daemon=True).start()
+    run_periodic_loop(runtime, stop)
+
+
+def start_periodic_process() -> Any:
+    """Run the periodic loop in a fresh (spawned) process; returns the multiprocessing.Process."""
+    import multiprocessing
+
+    import os
+
+    process = multiprocessing.get_context("spawn").Process(target=_periodic_process_main, args=(os.getpid(),),
+                                                            name="pendel-periodic", daemon=True)
+    process.start()
+    return process

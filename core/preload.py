@@ -1,0 +1,43 @@
+"""Prepare a forking worker's parent before it forks work horses.
+
+RQ's `Worker` forks a child per job. Whatever the parent has not loaded, each
+child loads again (job modules, SQLAlchemy mapper configuration, the Twilio
+client's modules), and a lock another thread of the parent holds at the
+moment of the fork stays locked forever in the child. So the parent loads
+everything once, runs no threads of its own, and freezes what it has so
+copy-on-write pages stay shared.
+"""
+from __future__ import annotations
+
+import gc
+import importlib
+
+from sqlalchemy.orm import configure_mappers
+
+from core.db import utcnow
+from core.runtime import Runtime
+
+JOB_MODULES = ("notifications.jobs", "scheduler.jobs", "calendars.jobs")
+LAZY_MODULES = ("urllib3.contrib.hface.protocols.http1", "email.mime.multipart", "smtplib")
+
+
+def preload_for_fork(runtime: Runtime) -> None:
+    for name in JOB_MODULES:
+        importlib.import_module(name)
+    for name in LAZY_MODULES:  # what libraries import only at their first request
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    configure_mappers()
+    from notifications.jobs import attempt_send, channels_for
+
+    for channel in channels_for(runtime.settings).values():  # clients built; no connection opened yet
+        client = getattr(channel, "client", None)
+        if client is not None:
+            _ = client.messages  # twilio loads its REST API modules on first use
+    with runtime.db.session() as session:  # dialect set-up and the send job's SELECT compiled, once
+        attempt_send(session, runtime.settings, 0, 0, utcnow())  # no row 0: returns "missing"
+        session.rollback()
+    runtime.db.engine.dispose()  # ...and no pooled connection for the children to share
+    gc.freeze()
