@@ -68,7 +68,6 @@ if str(ROOT) not in sys.path:
 
 NOOP_JOB = "bench.notifications.noop"
 NOOP_QUEUE = "bench-noop"
-REDIS_SERVER = "/usr/bin/redis-server"
 ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 POLL = 0.2
 MIN_BUDGET = 30.0             # seconds a delivery run gets at least, whatever --time-limit says
@@ -85,73 +84,6 @@ def noop() -> None:
 
 
 # --------------------------------------------------------------------------- processes
-
-
-class PrivateRedis:
-    """A redis-server of our own on a free port: no persistence, gone at stop()."""
-
-    def __init__(self, directory: str) -> None:
-        import socket
-
-        self.directory = directory
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.process: Any = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        import subprocess
-        import time
-
-        import redis
-
-        self.process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", self.directory], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        conn = redis.Redis.from_url(self.url)
-        deadline = time.monotonic() + 10
-        try:
-            while True:
-                try:
-                    conn.ping()
-                    return
-                except redis.exceptions.ConnectionError:
-                    if time.monotonic() > deadline or self.process.poll() is not None:
-                        raise
-                    time.sleep(0.02)
-        finally:
-            conn.close()
-
-    def stop(self) -> None:
-        import subprocess
-
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-            self.process = None
-
-
-def _children(pid: int) -> list[int]:
-    """Pids of the direct children of `pid` (a worker's work horses and scheduler), from /proc."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry))
-    return found
 
 
 class Workers:
@@ -204,7 +136,9 @@ class Workers:
                 proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.stuck.append(i)
-                for pid in _children(proc.pid):
+                from tests.support.private_redis import children_of
+
+                for pid in children_of(proc.pid):
                     try:
                         os.kill(pid, signal.SIGKILL)
                     except ProcessLookupError:
@@ -596,6 +530,8 @@ def main() -> int:
             twilio = stack.enter_context(TwilioStandin())
             smtp = stack.enter_context(SmtpServer())
             os.makedirs(os.path.join(tmp, "redis"))
+            from tests.support.private_redis import PrivateRedis
+
             server = PrivateRedis(os.path.join(tmp, "redis"))
             stack.callback(server.stop)
             server.start()

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import tempfile
 import time
 from dataclasses import replace
@@ -35,49 +33,13 @@ from notifications.dispatcher import dispatch_due
 from notifications.models import OPEN_STATUSES, OutboxMessage
 from tests.conftest import service_unavailable
 from tests.integration.test_dispatch import rows
+from tests.support.private_redis import REDIS_SERVER, PrivateRedis
+from tests.support.private_redis import children_of as child_pids  # noqa: F401 - re-exported for the tests
 from tests.support.smtp_server import SmtpServer
 from tests.support.twilio_standin import TwilioStandin
 
-REDIS_SERVER = "/usr/bin/redis-server"
 QUEUE = "default"  # the private server is ours alone: the production queue name, as worker.py uses it
 NUMBER = "+31612340001"
-
-
-class PrivateRedis:
-    """A redis-server of the test module's own, on a free port, without persistence: restart = empty."""
-
-    def __init__(self, directory: str) -> None:
-        self.directory = directory
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", self.directory], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        conn = redis.Redis.from_url(self.url)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                conn.ping()
-                break
-            except redis.exceptions.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
-        conn.close()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
-            self.process = None
 
 
 @pytest.fixture(scope="module")
@@ -155,21 +117,6 @@ def wait_until(predicate: Any, timeout: float = 30.0, what: str = "condition") -
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
-
-
-def child_pids(pid: int) -> list[int]:
-    """Pids of the direct children of `pid` (our own subprocess), read from /proc."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry))
-    return found
 
 
 def row_locked(db: Database, row_id: int) -> bool:
