@@ -66,6 +66,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # Statement parameters hold names, numbers and message text: keep them out of exception
+    # messages and logs (invariant 6), which otherwise quote them in full.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
     # Sessions in UTC: timestamps arrive with the built-in UTC zone, cheap to handle and never

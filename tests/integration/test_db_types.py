@@ -112,3 +112,21 @@ def test_orm_models_return_aware_utc_and_compare_in_queries(database: Database) 
         after = datetime(2026, 6, 1, 12, 1, tzinfo=AMS)  # 10:01 UTC
         assert session.scalar(select(Participant.id).where(Participant.withdrawn_at > before)) == person_id
         assert session.scalar(select(Participant.id).where(Participant.withdrawn_at > after)) is None
+
+
+def test_database_errors_do_not_quote_personal_data(database) -> None:
+    """An error message (which ends up in logs) must not carry the statement's parameters."""
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from core.auth import create_user
+
+    with database.write_session() as s:
+        create_user(s, "dup@example.org", "Eerste", "coordinator", "a long enough password")
+    with pytest.raises(IntegrityError) as err, database.write_session() as s:
+        from core.models import User
+
+        s.add(User(email="dup@example.org", name="Geheime Naam", role="mediator", password_hash="x"))
+        s.flush()
+    # The parameters are hidden; PostgreSQL itself still names the duplicate key value in its DETAIL.
+    assert "Geheime Naam" not in str(err.value) and "parameters hidden" in str(err.value)
