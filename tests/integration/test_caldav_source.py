@@ -10,7 +10,6 @@ import base64
 import logging
 import socket
 import threading
-import time
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from zoneinfo import ZoneInfo
@@ -180,8 +179,8 @@ class Silent:
 
 
 def timeout_refusal(url: str, timeout: float) -> str:
-    """The refusal for a server that never answers; the test returning at all shows the timeout bites
-    (speed itself is not asserted here: these machines are shared and noisy)."""
+    """The refusal `fetch_caldav` gives for this server (speed itself is never asserted: these
+    machines are shared and noisy; a missing timeout would hang the test instead)."""
     return refused(lambda: fetch_caldav(url, "mediator-a", "pw-123", *WINDOW, timeout=timeout),
                    "mediator-a", "pw-123")
 
@@ -274,7 +273,7 @@ def test_a_connect_that_hangs_times_out() -> None:
 def test_an_answer_that_is_not_xml_is_unreadable() -> None:
     dav = ScriptedDav("garbage")
     try:
-        message, _ = timed_refusal(dav.url, timeout=5)
+        message = timeout_refusal(dav.url, timeout=5)
     finally:
         dav.close()
     assert message == "CalDAV server sent an answer that could not be read"
