@@ -43,6 +43,7 @@ from notifications.dispatcher import dispatch_due
 from notifications.inbound_models import InboundMessage
 from notifications.models import OPEN_STATUSES, OutboxMessage
 from scheduler.holds import expire_holds
+from telephony.retention import purge_phone_records
 
 DISPATCH_LOCK = 0x50454E44_0001   # "PEND" + 1: an advisory lock key of our own
 PURGE_LOCK = 0x50454E44_0002
@@ -82,6 +83,7 @@ def purge_expired(session: Session, now: datetime, retention_days: int) -> int:
         execution_options={"synchronize_session": False})
     # Inbound SMS records serve replay protection and the once-a-day answer: two days is plenty.
     session.execute(delete(InboundMessage).where(InboundMessage.received_at < now - INBOUND_KEEP))
+    purge_phone_records(session, now, retention_days)
     return result.rowcount or 0
 
 
