@@ -25,6 +25,8 @@ from core.schema import metadata
 
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# Tests use a database number of their own on the shared Redis and never flush it.
+REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
 def service_unavailable(what: str) -> None:
@@ -121,3 +123,17 @@ def runtime(app):  # type: ignore[no-untyped-def]
 
 def with_settings(settings: Settings, **changes: object) -> Settings:
     return replace(settings, **changes)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def real_redis():  # type: ignore[no-untyped-def]
+    """The shared Redis, on the tests' own database number; fails under CI=true when it is down."""
+    import redis
+
+    conn = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2)
+    try:
+        conn.ping()
+    except redis.exceptions.ConnectionError:
+        service_unavailable(f"Redis at {REDIS_TEST_URL}")
+    yield conn
+    conn.close()

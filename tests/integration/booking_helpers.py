@@ -12,6 +12,13 @@ NOW = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)          # Monday 09:00 
 TUESDAY_10 = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)    # Tuesday 10:00 in Amsterdam
 
 
+def future_start() -> datetime:
+    """A Tuesday 09:00 UTC two to three weeks ahead, so both default reminders (2 days, 2 hours) fit."""
+    today = datetime.now(timezone.utc).date()
+    day = today + timedelta(days=14 + (1 - today.weekday()) % 7)
+    return datetime(day.year, day.month, day.day, 9, 0, tzinfo=timezone.utc)
+
+
 @dataclass
 class World:
     mediator_ids: list[int]

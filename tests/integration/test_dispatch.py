@@ -30,9 +30,8 @@ from core.runtime import build_runtime
 from notifications.dispatcher import JOB_FAILURE_TTL, LEASE, SEND_JOB, dispatch_due, job_id
 from notifications.models import OutboxMessage
 from notifications.periodic import DISPATCH_LOCK, dispatch_tick, purge_expired, start_periodic_thread
-from tests.conftest import both_databases, service_unavailable
+from tests.conftest import both_databases
 
-REDIS_TEST_URL = "redis://127.0.0.1:6379/13"
 
 
 # --- helpers (also used by test_delivery_reliability.py) --------------------------
@@ -62,17 +61,6 @@ def rows(db: Database) -> dict[int, OutboxMessage]:
 
 
 # --- fixtures -----------------------------------------------------------------------
-
-@pytest.fixture
-def real_redis() -> Iterator[redis.Redis]:
-    conn = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2)
-    try:
-        conn.ping()
-    except redis.exceptions.ConnectionError:
-        service_unavailable(f"Redis at {REDIS_TEST_URL}")
-    yield conn
-    conn.close()
-
 
 @pytest.fixture
 def base() -> int:

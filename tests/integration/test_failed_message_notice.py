@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select, update
@@ -12,7 +11,7 @@ from core.db import utcnow
 from notifications.jobs import send_message
 from notifications.models import OutboxMessage
 from scheduler import booking
-from tests.integration.booking_helpers import build_world, request
+from tests.integration.booking_helpers import build_world, future_start, request
 from tests.support.fixtures import smtp_server, twilio_standin  # noqa: F401
 
 
@@ -23,17 +22,11 @@ def wired(settings, twilio_standin, smtp_server):  # noqa: F811 - fixtures by na
     app.extensions["pendel"].db.dispose()
 
 
-def _start() -> datetime:
-    today = utcnow().date()
-    day = today + timedelta(days=14 + (1 - today.weekday()) % 7)
-    return datetime(day.year, day.month, day.day, 9, 0, tzinfo=timezone.utc)
-
-
 def test_a_dead_participant_sms_tells_the_mediator_by_email(wired, twilio_standin, smtp_server):  # noqa: F811
     db = wired.db
     w = build_world(db)
     with db.write_session() as s:
-        booking.book(s, request(w, start=_start()), None, utcnow())
+        booking.book(s, request(w, start=future_start()), None, utcnow())
     with db.session() as s:
         sms = s.scalar(select(OutboxMessage).where(OutboxMessage.kind == "appointment_confirmed",
                                                    OutboxMessage.channel == "sms"))

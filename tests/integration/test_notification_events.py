@@ -13,7 +13,7 @@ from scheduler import booking
 from scheduler.models import Participant
 from scheduler.withdrawal import withdraw
 from tests.conftest import both_databases
-from tests.integration.booking_helpers import build_world, request
+from tests.integration.booking_helpers import build_world, future_start, request
 
 
 def _rows(db):  # type: ignore[no-untyped-def]
@@ -21,19 +21,11 @@ def _rows(db):  # type: ignore[no-untyped-def]
         return s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
 
 
-def _future_start():  # type: ignore[no-untyped-def]
-    """A Tuesday 10:00 Amsterdam well ahead, so both reminders (2 days, 2 hours) fit."""
-    from datetime import datetime, timezone
-    today = utcnow().date()
-    day = today + timedelta(days=14 + (1 - today.weekday()) % 7)
-    return datetime(day.year, day.month, day.day, 9, 0, tzinfo=timezone.utc)
-
-
 @both_databases
 def test_confirmation_reminders_and_mediator_notice_are_written_with_the_booking(runtime):
     db = runtime.db
     w = build_world(db)
-    start = _future_start()
+    start = future_start()
     with db.write_session() as s:
         a = booking.book(s, request(w, start=start), None, utcnow())
     rows = _rows(db)
@@ -53,7 +45,7 @@ def test_confirmation_reminders_and_mediator_notice_are_written_with_the_booking
 def test_a_refused_booking_writes_no_message(runtime):
     db = runtime.db
     w = build_world(db)
-    start = _future_start()
+    start = future_start()
     with db.write_session() as s:
         booking.book(s, request(w, start=start), None, utcnow())
     before = len(_rows(db))
@@ -66,7 +58,7 @@ def test_a_refused_booking_writes_no_message(runtime):
 def test_reschedule_cancels_pending_messages_and_plans_new_ones(runtime):
     db = runtime.db
     w = build_world(db)
-    start = _future_start()
+    start = future_start()
     with db.write_session() as s:
         a = booking.book(s, request(w, start=start), None, utcnow())
     later = start + timedelta(days=1)
@@ -84,7 +76,7 @@ def test_cancel_tells_participants_and_withdraws_reminders(runtime):
     db = runtime.db
     w = build_world(db)
     with db.write_session() as s:
-        a = booking.book(s, request(w, start=_future_start()), None, utcnow())
+        a = booking.book(s, request(w, start=future_start()), None, utcnow())
     with db.write_session() as s:
         booking.cancel(s, a.id, None, utcnow())
     rows = _rows(db)
@@ -98,7 +90,7 @@ def test_withdrawal_from_a_joint_meeting_sends_no_participant_anything(runtime):
     w = build_world(db)
     victim, offender = w.participant_ids
     with db.write_session() as s:
-        booking.book(s, request(w, start=_future_start(), kind="meeting", minutes=120,
+        booking.book(s, request(w, start=future_start(), kind="meeting", minutes=120,
                                 participant_ids=(victim, offender)), None, utcnow())
     with db.write_session() as s:
         withdraw(s, victim, None, utcnow())
@@ -114,9 +106,9 @@ def test_no_participant_message_names_another_participant(runtime):
     w = build_world(db)
     victim, offender = w.participant_ids
     with db.write_session() as s:
-        booking.book(s, request(w, start=_future_start(), kind="meeting", minutes=120,
+        booking.book(s, request(w, start=future_start(), kind="meeting", minutes=120,
                                 participant_ids=(victim, offender),
-                                arrivals={victim: _future_start(), offender: _future_start() + timedelta(minutes=20)}),
+                                arrivals={victim: future_start(), offender: future_start() + timedelta(minutes=20)}),
                      None, utcnow())
     with db.session() as s:
         names = {p.id: p.name for p in s.scalars(select(Participant))}
@@ -126,7 +118,7 @@ def test_no_participant_message_names_another_participant(runtime):
         assert not [n for n in others if n in (r.body or "") or n in (r.html_body or "")]
     offender_sms = next(r for r in rows if r.participant_id == offender and r.kind == "appointment_confirmed"
                         and r.channel == "sms")
-    arrival = (_future_start() + timedelta(minutes=20)).astimezone(ZoneInfo("Europe/Amsterdam"))
+    arrival = (future_start() + timedelta(minutes=20)).astimezone(ZoneInfo("Europe/Amsterdam"))
     assert f"{arrival.hour}:{arrival.minute:02d}" in offender_sms.body  # their own, staggered arrival
 
 
@@ -137,7 +129,7 @@ def test_participants_without_allowed_channels_get_nothing(runtime):
         p = s.get(Participant, w.participant_ids[0])
         p.sms_allowed = p.email_allowed = False
     with db.write_session() as s:
-        booking.book(s, request(w, start=_future_start()), None, utcnow())
+        booking.book(s, request(w, start=future_start()), None, utcnow())
     assert [r.recipient_kind for r in _rows(db)] == ["mediator"]
 
 
@@ -147,7 +139,7 @@ def test_emails_carry_the_recipients_own_invitation(runtime):
     db = runtime.db
     w = build_world(db)
     with db.write_session() as s:
-        a = booking.book(s, request(w, start=_future_start()), None, utcnow())
+        a = booking.book(s, request(w, start=future_start()), None, utcnow())
     with db.write_session() as s:
         booking.cancel(s, a.id, None, utcnow())
     rows = [r for r in _rows(db) if r.channel == "email" and not r.is_reminder]

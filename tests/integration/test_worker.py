@@ -29,23 +29,11 @@ from scheduler.jobs import expire_holds_job
 from scheduler.models import Appointment, Reservation
 from scheduler.rules import BookingRequest
 from tests import factories
-from tests.conftest import service_unavailable
+from tests.conftest import REDIS_TEST_URL
 
-REDIS_TEST_URL = "redis://127.0.0.1:6379/13"
 
 
 # --- fixtures ----------------------------------------------------------------
-
-@pytest.fixture
-def real_redis() -> Iterator[redis.Redis]:
-    conn = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2)
-    try:
-        conn.ping()
-    except redis.exceptions.ConnectionError:
-        service_unavailable(f"Redis at {REDIS_TEST_URL}")
-    yield conn
-    conn.close()
-
 
 @pytest.fixture
 def queue_name(real_redis: redis.Redis) -> Iterator[str]:
