@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     from notifications.webhooks import sms_webhooks_bp
     from scheduler.api import api_bp
     from scheduler.pages import staff_bp
+    from telephony.staff_voice_views import staff_voice_bp
     from telephony.voice_views import voice_bp
 
     app.register_blueprint(health_bp)
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_calendar_warnings(app)
     app.register_blueprint(sms_webhooks_bp)
     app.register_blueprint(voice_bp)
+    app.register_blueprint(staff_voice_bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(feeds_api_bp, url_prefix="/api/v1")
     install_feed_log_filter(app)
@@ -103,6 +105,10 @@ def main() -> None:
     upgrade(runtime.db.engine)
     with runtime.db.write_session() as session:
         if load_demo_if_empty(session, with_users=True):
+            from core.db import utcnow
+            from telephony.demo import load_demo_callbacks
+
+            load_demo_callbacks(session, utcnow(), runtime.settings, runtime.workdays)
             print(f"demo data loaded; sign in as coordinator@example.org / {DEMO_PASSWORD}")
     if runtime.settings.redis_url is None:
         from notifications.periodic import start_periodic_thread

@@ -17,7 +17,7 @@ from rq.worker import SimpleWorker
 
 from core.config import Settings
 
-QUEUE_NAMES = ("default",)
+QUEUE_NAMES = ("calls", "default")  # a click-to-call never waits behind a batch of messages
 log = logging.getLogger(__name__)
 
 

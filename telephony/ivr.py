@@ -10,14 +10,18 @@ call) the caller hears a polite goodbye.
 
 Steps: menu → confirm_number | enter_number → moment → identify
 → confirmation (only when the caller's own number is known) → done;
-ended is the goodbye. The menu never reveals anything about a case.
+ended is the goodbye. During office hours, 1 at the menu goes to dialling
+(telephony.dialing): the staff on duty ring; when nobody takes the call,
+the caller is offered a callback. The menu never reveals anything about a case.
 """
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
+from telephony import dialing
 from telephony.callbacks import Choices, callback_window, submit
+from telephony.duty import on_duty
 from telephony.ivr_prompts import LineContext, Speaker, closing, farewell, question
 from telephony.models import CallbackRequest, IvrCall
 from telephony.numbers import keyed_number
@@ -42,7 +46,11 @@ def current(session: Session, call: IvrCall, ctx: LineContext) -> VoiceResponse:
             return closing(call, ctx, request.window_start, request.due_at)
         call.step = "ended"
     if call.step == "ended":
+        if call.accepted_by_id is not None:  # a staff member took the call: end as the first answer did
+            return _hang_up()
         return farewell(speaker.add("goodbye"))
+    if call.step == "dialling":
+        return _ring(session, call, ctx, speaker)
     return question(call, ctx, speaker)
 
 
@@ -55,7 +63,8 @@ def answer(session: Session, call: IvrCall, digits: str, ctx: LineContext) -> Vo
             call.language = "en"
             return _ask(call, "menu", ctx, Speaker(ctx, "en").add("greeting"))
         if key == "1" and ctx.is_open:
-            return _begin_callback(call, ctx, speaker.add("staff_soon"))
+            call.step, call.retries, call.turn = "dialling", 0, call.turn + 1
+            return _ring(session, call, ctx, speaker)
         if key in ("1", "2"):
             return _begin_callback(call, ctx, speaker)
     elif step == "confirm_number" and key in YES_NO:
@@ -82,9 +91,31 @@ def answer(session: Session, call: IvrCall, digits: str, ctx: LineContext) -> Vo
     elif step == "confirmation" and key in YES_NO:
         call.wants_confirmation = YES_NO[key]
         return _finish(session, call, ctx)
-    elif step in ("done", "ended"):
+    elif step in ("done", "ended", "dialling"):
         return current(session, call, ctx)
     return _failed(call, ctx, speaker.add("not_understood"))
+
+
+def after_dial(session: Session, call: IvrCall, ctx: LineContext) -> VoiceResponse:
+    """The staff dial is over: the call was taken (end), or nobody took it (offer a callback)."""
+    if call.accepted_by_id is not None:
+        call.step, call.turn = "ended", call.turn + 1
+        return _hang_up()
+    return _begin_callback(call, ctx, Speaker(ctx, call.language).add("nobody_available"))
+
+
+def _hang_up() -> VoiceResponse:
+    response = VoiceResponse()
+    response.hangup()
+    return response
+
+
+def _ring(session: Session, call: IvrCall, ctx: LineContext, speaker: Speaker) -> VoiceResponse:
+    # Without an office number to show, Twilio would show the caller's own number on staff phones.
+    staff = on_duty(session) if dialing.caller_id(ctx) else []
+    if not staff:
+        return _begin_callback(call, ctx, speaker.add("nobody_available"))
+    return dialing.ring_staff(call, ctx, staff, speaker)
 
 
 def _ask(call: IvrCall, step: str, ctx: LineContext, speaker: Speaker) -> VoiceResponse:

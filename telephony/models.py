@@ -22,6 +22,9 @@ MOMENTS = ("morning", "afternoon", "no_preference")
 STATUSES = ("open", "in_progress", "done", "unreachable", "cancelled")
 OPEN_STATUSES = ("open", "in_progress")
 OUTCOMES = ("reached", "no_answer", "busy", "wrong_number")
+UNSUCCESSFUL = ("no_answer", "busy", "wrong_number")
+# A click-to-call: ring the staff member, they accept, we dial the caller, it ends.
+CALL_STATES = ("requested", "ringing_staff", "connecting", "finished", "staff_missed", "failed")
 _OPEN_SQL = "status IN ('open', 'in_progress')"
 
 
@@ -72,7 +75,9 @@ class CallbackAttempt(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     outcome: Mapped[str] = mapped_column(String(20))
     by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    call_sid: Mapped[str | None] = mapped_column(String(64))
+    # The caller's leg of a click-to-call; unique, so a status callback and the dial's action
+    # (both report the outcome, in either order, possibly twice) record one attempt.
+    call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class IvrCall(Base):
@@ -97,5 +102,33 @@ class IvrCall(Base):
     may_identify: Mapped[bool | None] = mapped_column(Boolean)
     wants_confirmation: Mapped[bool | None] = mapped_column(Boolean)
     callback_id: Mapped[int | None] = mapped_column(ForeignKey("callback_requests.id", ondelete="SET NULL"))
+    # Set when a staff member on duty pressed 1 to take the call (option 1, screened).
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    call_status: Mapped[str | None] = mapped_column(String(20))  # Twilio's, from the status callback
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CallbackCall(Base):
+    """A staff member's click-to-call: Twilio rings them first, then bridges to the caller.
+
+    The row exists before Twilio is asked, and every URL Twilio calls back
+    carries its id, so a status callback that arrives before the call's sid
+    is stored still finds its row. Both legs show the office number; the
+    staff member's own number is never shown to the caller.
+    """
+
+    __tablename__ = "callback_calls"
+    __table_args__ = (CheckConstraint(_in("state", CALL_STATES), name="state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    callback_id: Mapped[int] = mapped_column(ForeignKey("callback_requests.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    state: Mapped[str] = mapped_column(String(20), default="requested")
+    staff_call_sid: Mapped[str | None] = mapped_column(String(64))
+    staff_status: Mapped[str | None] = mapped_column(String(20))
+    caller_call_sid: Mapped[str | None] = mapped_column(String(64))
+    caller_status: Mapped[str | None] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(String(200))  # why it failed; never a number
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -47,3 +47,20 @@ def keyed_number(digits: str | None) -> str | None:
 def last_four(number: str) -> list[str]:
     """The digits read back to the caller: enough to recognise, not enough to reveal."""
     return list(number[-4:])
+
+
+def office_caller_id(twilio_number: str | None, office_phone: str | None) -> str | None:
+    """The number every call we place shows: the Twilio number, else the office number in E.164.
+
+    Staff phones see it when the line rings them, and callers see it when we
+    call back, so nobody's own number is ever shown and a caller can ring back.
+    """
+    for raw in (twilio_number, office_phone):
+        if raw:
+            try:
+                parsed = phonenumbers.parse(raw, REGION)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(parsed):
+                return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
+    return None

@@ -14,27 +14,16 @@ from flask import Blueprint, Response, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from twilio.twiml.voice_response import VoiceResponse
 
 from core.runtime import current
 from core.twilio_signature import twilio_signed
-from telephony import clock, ivr
-from telephony.ivr_prompts import LineContext
+from telephony import ivr
 from telephony.models import IvrCall
 from telephony.numbers import caller_number
+from telephony.twiml_http import bad_request, form_sid, line_context, twiml
 
 log = logging.getLogger(__name__)
 voice_bp = Blueprint("voice", __name__)
-MAX_SID = 64
-
-
-def _twiml(response: VoiceResponse) -> Response:
-    return Response(str(response), status=200, mimetype="text/xml")
-
-
-def _context() -> LineContext:
-    runtime = current()
-    return LineContext(settings=runtime.settings, calendar=runtime.workdays, now=clock.now())
 
 
 def _load(session: Session, sid: str) -> tuple[IvrCall, bool]:
@@ -55,38 +44,29 @@ def _load(session: Session, sid: str) -> tuple[IvrCall, bool]:
         return call, False
 
 
-def _call_sid() -> str | None:
-    sid = (request.form.get("CallSid") or "").strip()
-    return sid if sid and len(sid) <= MAX_SID else None
-
-
-def _bad_request() -> Response:
-    return Response("Bad request", status=400, mimetype="text/plain")
-
-
 @voice_bp.post("/telephony/voice")
 @twilio_signed
 def incoming_call() -> Response:
     """A call to the office number: the safety line, the greeting and the menu."""
-    sid = _call_sid()
+    sid = form_sid()
     if sid is None:
-        return _bad_request()
-    ctx = _context()
+        return bad_request()
+    ctx = line_context()
     with current().db.write_session() as session:
         call, created = _load(session, sid)
         response = ivr.welcome(call, ctx) if created else ivr.current(session, call, ctx)
     log.info("incoming call %s (%s)", sid, "new" if created else "repeat")
-    return _twiml(response)
+    return twiml(response)
 
 
 @voice_bp.post("/telephony/voice/answer/<int:turn>")
 @twilio_signed
 def answer(turn: int) -> Response:
     """The caller's key(s) for the question of `turn`; an answer to an older question changes nothing."""
-    sid = _call_sid()
+    sid = form_sid()
     if sid is None:
-        return _bad_request()
-    ctx = _context()
+        return bad_request()
+    ctx = line_context()
     with current().db.write_session() as session:
         call, created = _load(session, sid)
         if created:  # no state for this call (never seen, or cleaned up): start at the beginning
@@ -97,4 +77,25 @@ def answer(turn: int) -> Response:
             response = ivr.answer(session, call, request.form.get("Digits") or "", ctx)
         step = call.step
     log.info("call %s turn %s: now at %s", sid, turn, step)
-    return _twiml(response)
+    return twiml(response)
+
+
+@voice_bp.post("/telephony/voice/dialled/<int:turn>")
+@twilio_signed
+def dialled(turn: int) -> Response:
+    """The staff dial of `turn` ended: goodbye if someone took the call, else offer a callback."""
+    sid = form_sid()
+    if sid is None:
+        return bad_request()
+    ctx = line_context()
+    with current().db.write_session() as session:
+        call, created = _load(session, sid)
+        if created:
+            response = ivr.welcome(call, ctx)
+        elif turn != call.turn or call.step != "dialling":
+            response = ivr.current(session, call, ctx)
+        else:
+            response = ivr.after_dial(session, call, ctx)
+        step = call.step
+    log.info("call %s dial of turn %s over: now at %s", sid, turn, step)
+    return twiml(response)

@@ -113,3 +113,29 @@ def test_demo_intakes_are_booked_through_the_booking_path(database: Database) ->
         assert all(a.start > utcnow() for a in appointments)
         live = session.scalar(select(func.count()).select_from(Reservation).where(Reservation.live))
         assert live == 3  # mediator + room for the first, mediator only for the phone intake
+
+
+@both_databases
+def test_demo_callback_requests_fill_the_queue_like_the_phone_line_would(database: Database) -> None:
+    from datetime import datetime, timezone
+
+    from core.config import Settings
+    from core.workdays import WorkingDayCalendar
+    from telephony.demo import load_demo_callbacks
+    from telephony.models import CallbackRequest
+
+    friday_evening = datetime(2026, 11, 27, 19, 0, tzinfo=timezone.utc)
+    with database.write_session() as session:
+        load_demo_if_empty(session)
+        assert load_demo_callbacks(session, friday_evening, Settings(), WorkingDayCalendar()) == 3
+    with database.session() as session:
+        rows = session.scalars(select(CallbackRequest).order_by(CallbackRequest.id)).all()
+        case_id = session.scalar(select(Case.id).where(Case.reference == "HB-2026-0001"))
+        assert [(r.status, r.case_id, r.number_typed_in, r.language, r.moment, r.wants_confirmation)
+                for r in rows] == [("open", case_id, False, "nl", "morning", False),
+                                   ("open", None, True, "nl", "afternoon", False),
+                                   ("open", None, False, "en", "no_preference", False)]
+        # Due on Monday 30 November (the next working day), in the part each caller chose.
+        assert [r.due_at.isoformat() for r in rows] == ["2026-11-30T11:00:00+00:00", "2026-11-30T16:00:00+00:00",
+                                                        "2026-11-30T16:00:00+00:00"]
+        assert all(_is_e164(r.number) for r in rows)

@@ -56,10 +56,10 @@ def test_in_office_hours_a_caller_asks_for_a_callback_on_their_own_number(client
             for e in events] == [(row.id, "+31612345678", "nl", True, row.window_start, row.due_at)]
 
 
-def test_option_1_says_the_transfer_is_not_there_yet_and_offers_the_callback(client: Any, at: Any) -> None:
+def test_option_1_with_nobody_on_duty_offers_the_callback_at_once(client: Any, at: Any) -> None:
     heard = Caller(client).walk("1")
-    assert "Doorverbinden met een medewerker kan op dit moment nog niet" in heard.text
-    assert "eindigt op" in heard.text
+    assert heard.text.startswith("Er is op dit moment helaas niemand beschikbaar. Wij bellen u graag terug.")
+    assert "eindigt op 5 6 7 8" in heard.text and "<Dial" not in heard.xml
 
 
 def test_outside_hours_in_english_with_a_keyed_in_number(client: Any, runtime: Any, at: Any) -> None:

@@ -24,6 +24,8 @@ SAMPLE = {
     "start": {"relative": "weekday", "weekday": 1, "day": 1, "month": 12, "hour": 9, "minute": 0},
     "end": {"relative": "weekday", "weekday": 1, "day": 1, "month": 12, "hour": 12, "minute": 0},
     "last_four": ["4", "5", "6", "7"],
+    "number_typed_in": False,
+    "may_identify": False,
 }
 
 
@@ -41,7 +43,7 @@ def opening_phrase(now: datetime, language: str) -> str:
 
 
 def test_there_are_templates_for_every_step() -> None:
-    assert {"safety", "greeting", "english_offer", "menu_open", "menu_closed", "staff_soon", "confirm_number",
+    assert {"safety", "greeting", "english_offer", "menu_open", "menu_closed", "connecting", "nobody_available", "staff_screen", "confirm_number",
             "enter_number", "invalid_number", "moment", "identify", "confirmation", "not_understood", "closing",
             "goodbye"} <= set(template_names())
 

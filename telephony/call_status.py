@@ -1,0 +1,78 @@
+"""Twilio's call status callbacks, applied so the record ends right whatever their order.
+
+Status callbacks come late, twice, or after a later one (Twilio sends them
+from separate workers and retries some). A status is applied only when it
+moves the call forward (telephony.queue_rules.status_rank), and the first
+final status stays. The outcome of a click-to-call's caller leg is recorded
+once, keyed by that leg's CallSid, whether the status callback or the dial's
+action reports it first: both lock the `callback_calls` row before looking.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.db import utcnow
+from core.models import User
+from core.workdays import WorkingDayCalendar
+from telephony.models import OPEN_STATUSES, CallbackAttempt, CallbackCall, CallbackRequest, IvrCall
+from telephony.queue import record_attempt
+from telephony.queue_rules import TERMINAL, moves_forward, outcome_of_call
+
+
+def update_inbound(session: Session, call_sid: str, status: str) -> bool:
+    """The status of a call to the line (its IVR row); False when we hold no such call."""
+    call = session.scalar(select(IvrCall).where(IvrCall.call_sid == call_sid).with_for_update())
+    if call is None:
+        return False
+    if moves_forward(call.call_status, status):
+        call.call_status = status
+    return True
+
+
+def load_call(session: Session, call_id: int) -> CallbackCall | None:
+    return session.get(CallbackCall, call_id, with_for_update=True)
+
+
+def update_staff_leg(session: Session, call: CallbackCall, call_sid: str, status: str) -> None:
+    """The staff member's phone: ringing, answered, or over (missed if it never went on to the caller)."""
+    if call.staff_call_sid is None:
+        call.staff_call_sid = call_sid  # the callback beat the job's commit of the sid
+    if call_sid != call.staff_call_sid or not moves_forward(call.staff_status, status):
+        return
+    call.staff_status = status
+    if status in TERMINAL and call.state in ("requested", "ringing_staff"):
+        call.state = "staff_missed"
+    elif call.state == "requested":
+        call.state = "ringing_staff"
+
+
+def update_caller_leg(session: Session, call: CallbackCall, call_sid: str, status: str,
+                      calendar: WorkingDayCalendar, tz: object) -> None:
+    """The caller's phone: once final, the attempt is recorded (once) and the call is finished."""
+    if call.caller_call_sid is None:
+        call.caller_call_sid = call_sid
+    if call_sid != call.caller_call_sid or not moves_forward(call.caller_status, status):
+        return
+    call.caller_status = status
+    if status in TERMINAL:
+        record_outcome(session, call, call_sid, status, calendar, tz)
+
+
+def record_outcome(session: Session, call: CallbackCall, call_sid: str, status: str,
+                   calendar: WorkingDayCalendar, tz: object) -> CallbackAttempt | None:
+    """Record the attempt for the caller leg `call_sid` ended in `status`; nothing if already recorded."""
+    outcome = outcome_of_call(status)
+    if outcome is None:
+        return None
+    call.state = "finished"
+    if call.caller_call_sid is None:
+        call.caller_call_sid = call_sid
+    existing = session.scalar(select(CallbackAttempt).where(CallbackAttempt.call_sid == call_sid))
+    if existing is not None:
+        return existing
+    request = session.get(CallbackRequest, call.callback_id, with_for_update=True)
+    if request is None or request.status not in OPEN_STATUSES:
+        return None  # closed meanwhile by staff: their word stands
+    staff = session.get(User, call.user_id) if call.user_id else None
+    return record_attempt(session, staff, request, outcome, utcnow(), calendar, tz, call_sid=call_sid)

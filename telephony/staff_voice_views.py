@@ -1,0 +1,152 @@
+"""Voice webhooks on the staff side: screening, click-to-call legs and call status callbacks.
+
+All signed like every webhook (core.twilio_signature) and none makes a
+network call: they read and write the database and answer TwiML. The
+click-to-call routes carry our `callback_calls` id in the path (and the
+status callback in the query string, which the signature covers), so a
+callback that outruns the job's commit of Twilio's sid still finds its row.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, request
+from sqlalchemy import select
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+
+from core.models import User
+from core.runtime import current
+from core.twilio_signature import twilio_signed
+from telephony import call_status, dialing
+from telephony.ivr_prompts import LineContext, Speaker
+from telephony.models import OPEN_STATUSES, CallbackCall, CallbackRequest, IvrCall
+from telephony.twiml_http import bad_request, form_sid, line_context, twiml
+
+log = logging.getLogger(__name__)
+staff_voice_bp = Blueprint("staff_voice", __name__)
+CALLER_RING_SECONDS = 30
+CALLBACK_PATH = "/telephony/voice/callback/{id}/{step}"
+CALLER_STATUS_PATH = "/telephony/voice/status?callback_call={id}&leg=caller"
+
+
+@staff_voice_bp.post("/telephony/voice/screen")
+@twilio_signed
+def screen() -> Response:
+    """A staff phone on duty picked up: ask for 1 before the caller is put through."""
+    return twiml(dialing.screen(line_context()))
+
+
+@staff_voice_bp.post("/telephony/voice/screen/answer")
+@twilio_signed
+def screen_answer() -> Response:
+    """1 takes the call (recorded on the caller's IVR row); anything else hangs up this phone only."""
+    parent = form_sid("ParentCallSid")
+    if parent is None:
+        return bad_request()
+    if (request.form.get("Digits") or "").strip() != "1":
+        return twiml(dialing.declined())
+    with current().db.write_session() as session:
+        call = session.scalar(select(IvrCall).where(IvrCall.call_sid == parent).with_for_update())
+        staff_id = session.scalar(select(User.id).where(User.phone == (request.form.get("To") or "").strip()))
+        if call is not None and call.accepted_by_id is None and call.step == "dialling":
+            call.accepted_by_id = staff_id
+        if call is None or staff_id is None:
+            log.warning("screened call %s accepted, but %s", parent,
+                        "its IVR state is gone" if call is None else "the staff phone matches no account")
+    return twiml(dialing.connected(line_context()))
+
+
+def _callback_url(ctx: LineContext, call_id: int, step: str) -> str:
+    return dialing.url(ctx, CALLBACK_PATH.format(id=call_id, step=step))
+
+
+def _gone(ctx: LineContext) -> Response:
+    response = VoiceResponse()
+    Speaker(ctx, dialing.STAFF_LANGUAGE).add("callback_gone").into(response)
+    response.hangup()
+    return twiml(response)
+
+
+@staff_voice_bp.post("/telephony/voice/callback/<int:call_id>/staff")
+@twilio_signed
+def callback_staff(call_id: int) -> Response:
+    """The staff member answered our call: what to mind on this request, then "press 1 to call"."""
+    ctx = line_context()
+    with current().db.session() as session:
+        call = session.get(CallbackCall, call_id)
+        request_row = session.get(CallbackRequest, call.callback_id) if call is not None else None
+        if call is None or request_row is None or request_row.status not in OPEN_STATUSES \
+                or call.state not in ("requested", "ringing_staff"):
+            return _gone(ctx)
+        hints = {"number_typed_in": request_row.number_typed_in, "may_identify": request_row.may_identify}
+    response = VoiceResponse()
+    gather = Gather(input="dtmf", num_digits=1, timeout=dialing.SCREEN_SECONDS,
+                    action=_callback_url(ctx, call_id, "staff/answer"), method="POST")
+    Speaker(ctx, dialing.STAFF_LANGUAGE).add("callback_screen", **hints).into(gather)
+    response.append(gather)
+    response.hangup()
+    return twiml(response)
+
+
+@staff_voice_bp.post("/telephony/voice/callback/<int:call_id>/staff/answer")
+@twilio_signed
+def callback_staff_answer(call_id: int) -> Response:
+    """1: dial the caller with the office number shown; anything else ends the staff call."""
+    ctx = line_context()
+    if (request.form.get("Digits") or "").strip() != "1":
+        return twiml(dialing.declined())
+    with current().db.write_session() as session:
+        call = call_status.load_call(session, call_id)
+        request_row = session.get(CallbackRequest, call.callback_id) if call is not None else None
+        if call is None or request_row is None or request_row.status not in OPEN_STATUSES \
+                or call.state not in ("requested", "ringing_staff"):
+            return _gone(ctx)
+        call.state = "connecting"
+        number = request_row.number
+    response = VoiceResponse()
+    Speaker(ctx, dialing.STAFF_LANGUAGE).add("callback_dialling").into(response)
+    dial = Dial(timeout=CALLER_RING_SECONDS, caller_id=dialing.caller_id(ctx), method="POST",
+                action=_callback_url(ctx, call_id, "done"))
+    dial.number(number, status_callback=dialing.url(ctx, CALLER_STATUS_PATH.format(id=call_id)),
+                status_callback_event="initiated ringing answered completed", status_callback_method="POST")
+    response.append(dial)
+    return twiml(response)
+
+
+@staff_voice_bp.post("/telephony/voice/callback/<int:call_id>/done")
+@twilio_signed
+def callback_done(call_id: int) -> Response:
+    """The call to the caller is over: record how it went (unless the status callback did already)."""
+    ctx = line_context()
+    runtime = current()
+    child, status = form_sid("DialCallSid"), (request.form.get("DialCallStatus") or "").strip()
+    with runtime.db.write_session() as session:
+        call = call_status.load_call(session, call_id)
+        if call is not None and child is not None:
+            call_status.record_outcome(session, call, child, status, runtime.workdays, runtime.settings.tz)
+    response = VoiceResponse()
+    Speaker(ctx, dialing.STAFF_LANGUAGE).add("callback_ended").into(response)
+    response.hangup()
+    return twiml(response)
+
+
+@staff_voice_bp.post("/telephony/voice/status")
+@twilio_signed
+def status() -> Response:
+    """A call status callback: a call to the line, or one leg of a click-to-call. Always 204."""
+    sid, state = form_sid(), (request.form.get("CallStatus") or "").strip()
+    if sid is None or not state:
+        return bad_request()
+    runtime = current()
+    call_id, leg = request.args.get("callback_call", type=int), request.args.get("leg")
+    with runtime.db.write_session() as session:
+        if call_id is None:
+            call_status.update_inbound(session, sid, state)
+        else:
+            call = call_status.load_call(session, call_id)
+            if call is not None and leg == "staff":
+                call_status.update_staff_leg(session, call, sid, state)
+            elif call is not None and leg == "caller":
+                call_status.update_caller_leg(session, call, sid, state, runtime.workdays, runtime.settings.tz)
+    log.info("call status %s: %s", sid, state)
+    return Response(status=204)
