@@ -61,20 +61,27 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     from calendars.pages import install_calendar_warnings
     from calendars.feed_api import feeds_api_bp
     from calendars.feed_views import feeds_bp, install_feed_log_filter
-    from core.views import auth_bp, health_bp
+    from core.views import add_nav_item, auth_bp, health_bp
     from notifications.api import notifications_api_bp
     from notifications.webhooks import sms_webhooks_bp
     from scheduler.api import api_bp
     from scheduler.pages import staff_bp
+    from telephony.pages import callback_pages_bp
+    from telephony.api import telephony_api_bp
     from telephony.staff_voice_views import staff_voice_bp
     from telephony.voice_views import voice_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(callback_pages_bp)  # also adds the overview's callback section
+    add_nav_item(app, "staff.home", "Overzicht", "Overview")
+    add_nav_item(app, "callback_pages.queue", "Terugbelverzoeken", "Callbacks")
+    add_nav_item(app, "callback_pages.duty", "Bereikbaarheid", "On duty")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(notifications_api_bp, url_prefix="/api/v1")
     app.register_blueprint(calendars_api_bp, url_prefix="/api/v1")
+    app.register_blueprint(telephony_api_bp, url_prefix="/api/v1")
     install_calendar_warnings(app)
     app.register_blueprint(sms_webhooks_bp)
     app.register_blueprint(voice_bp)

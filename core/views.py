@@ -67,3 +67,15 @@ def readyz() -> Any:
             checks["redis"] = f"error: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
     return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503
+
+
+def add_nav_item(app: Any, endpoint: str, label_nl: str, label_en: str) -> None:
+    """A link in the staff pages' header; packages add their own, so core names none of them."""
+    app.extensions.setdefault("pendel_nav", []).append((endpoint, label_nl, label_en))
+
+
+@auth_bp.app_context_processor
+def _nav() -> dict[str, Any]:
+    from flask import current_app
+
+    return {"nav_items": current_app.extensions.get("pendel_nav", [])}

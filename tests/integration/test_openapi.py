@@ -9,7 +9,7 @@ from scheduler.schemas import MediatorCreate
 from scheduler.schemas_appointments import AppointmentCreate
 
 RESOURCES = ("/api/v1/mediators", "/api/v1/locations", "/api/v1/rooms", "/api/v1/cases", "/api/v1/participants",
-             "/api/v1/appointments", "/api/v1/availability", "/api/v1/tasks")
+             "/api/v1/appointments", "/api/v1/availability", "/api/v1/tasks", "/api/v1/callbacks", "/api/v1/me")
 METHODS = {"get", "post", "patch", "put", "delete"}
 
 

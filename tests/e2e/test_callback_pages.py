@@ -1,0 +1,118 @@
+"""The callback queue in a real browser: a coordinator goes on duty and works two requests.
+
+Two callers ask for a callback by walking the phone line (signed webhook
+requests, as Twilio sends them); then Debian's Chromium, driven by
+Playwright, signs in as a coordinator against a real server thread.
+"""
+from __future__ import annotations
+
+import shutil
+import threading
+from typing import Any, Iterator
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from core.auth import create_user
+from telephony.models import CallbackAttempt, CallbackRequest
+from tests.conftest import service_unavailable
+from tests.integration.ivr_helpers import Caller, local, requests
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PASSWORD = "a long enough password"
+MONDAY_10 = local(2026, 11, 30, 10, 0)
+
+
+@pytest.fixture
+def live_url(app: Any) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not shutil.which("chromium"):
+        service_unavailable("Debian's chromium (make test installs it)")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def _submit(page: Any, role: str, name: str) -> None:
+    """Press a form button and wait for the page the POST redirects to."""
+    with page.expect_navigation():
+        page.get_by_role(role, name=name).click()
+
+
+def test_coordinator_goes_on_duty_claims_tries_and_closes(app: Any, database: Any, live_url: str,
+                                                         browser: Any) -> None:
+    app.config["PENDEL_NOW"] = MONDAY_10
+    with database.write_session() as s:
+        coordinator = create_user(s, "coord@example.org", "Coco Coördinator", "coordinator", PASSWORD)
+    # Two callers ask for a callback on the phone line: own number, morning, don't say who we are, no text.
+    phone_line = app.test_client()
+    for number in ("+31612345678", "+31687654321"):
+        assert Caller(phone_line, number).walk("2", "1", "1", "2", "2").hung_up
+    first, second = (row.id for row in requests(app.extensions["pendel"]))
+
+    page = browser.new_page()
+    page.goto(f"{live_url}/duty")
+    assert page.url.startswith(f"{live_url}/login")
+    page.fill("#email", coordinator.email)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert page.url == f"{live_url}/duty"
+
+    page.fill("#phone", "0655512345")
+    page.check("#on_duty")
+    _submit(page, "button", "Opslaan / Save")
+    assert "Opgeslagen" in page.inner_text("[role=status]")
+    assert page.input_value("#phone") == "06 55512345" and page.is_checked("#on_duty")
+    assert "Coco Coördinator" in page.inner_text("#on-duty")
+
+    with page.expect_navigation():
+        page.get_by_role("link", name="Terugbelverzoeken / Callbacks").click()
+    table = page.inner_text("table")
+    assert "06 12345678" in table and "06 87654321" in table
+    assert "niet zeggen wie wij zijn" in table and "ochtend" in table and "te laat" not in table
+    _submit(page, "button", f"Verzoek {first} oppakken / Claim request {first}")
+    assert page.url == f"{live_url}/callbacks/{first}"
+    assert "U behandelt dit verzoek nu" in page.inner_text("[role=status]")
+    assert "in behandeling" in page.inner_text("#status")
+    assert "niet ingesteld" in page.inner_text("#no-call")  # no Twilio account in these settings
+    assert page.get_by_role("button", name="Bel / Call").count() == 0
+
+    _submit(page, "button", "geen gehoor / no answer")
+    assert "Poging vastgelegd: geen gehoor" in page.inner_text("[role=status]")
+    attempts = page.inner_text("section[aria-labelledby=attempts-title] table")
+    assert "30-11-2026 10:00" in attempts and "geen gehoor" in attempts and "Coco Coördinator" in attempts
+
+    page.goto(f"{live_url}/callbacks/{second}")
+    _submit(page, "button", "Afgerond / Done")
+    assert "Verzoek afgesloten: afgerond" in page.inner_text("[role=status]")
+    assert "afgerond" in page.inner_text("#status")
+
+    page.goto(f"{live_url}/callbacks")
+    rows = page.inner_text("tbody")
+    assert "06 12345678" in rows and "06 87654321" not in rows and "Coco Coördinator" in rows
+    assert page.get_by_role("button", name=f"Verzoek {first} oppakken / Claim request {first}").count() == 0
+    with page.expect_navigation():
+        page.get_by_role("link", name="afgesloten / finished").click()
+    assert "06 87654321" in page.inner_text("tbody")
+    page.goto(f"{live_url}/")
+    assert "1 open" in page.inner_text("section[aria-labelledby=callbacks-title]")
+
+    with database.session() as s:
+        rows_now = {r.id: (r.status, r.assignee_id) for r in s.scalars(select(CallbackRequest))}
+        assert rows_now == {first: ("in_progress", coordinator.id), second: ("done", coordinator.id)}
+        assert [(a.callback_id, a.outcome, a.by_user_id) for a in s.scalars(select(CallbackAttempt))] == [
+            (first, "no_answer", coordinator.id)]
