@@ -12,9 +12,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
 from core.models import User
 from core.workdays import WorkingDayCalendar
+from telephony import clock
 from telephony.models import OPEN_STATUSES, CallbackAttempt, CallbackCall, CallbackRequest, IvrCall
 from telephony.queue import record_attempt
 from telephony.queue_rules import TERMINAL, moves_forward, outcome_of_call
@@ -43,6 +43,11 @@ def update_staff_leg(session: Session, call: CallbackCall, call_sid: str, status
     call.staff_status = status
     if status in TERMINAL and call.state in ("requested", "ringing_staff"):
         call.state = "staff_missed"
+    elif status in TERMINAL and call.state == "connecting":
+        # Over before the caller's leg reported an end (the staff member hung up during "Ik bel nu",
+        # or the caller leg's callbacks are still on their way and will record the attempt): left
+        # "connecting", the request could never be called again.
+        call.state = "finished"
     elif call.state == "requested":
         call.state = "ringing_staff"
 
@@ -59,20 +64,25 @@ def update_caller_leg(session: Session, call: CallbackCall, call_sid: str, statu
         record_outcome(session, call, call_sid, status, calendar, tz)
 
 
-def record_outcome(session: Session, call: CallbackCall, call_sid: str, status: str,
+def record_outcome(session: Session, call: CallbackCall, call_sid: str | None, status: str,
                    calendar: WorkingDayCalendar, tz: object) -> CallbackAttempt | None:
-    """Record the attempt for the caller leg `call_sid` ended in `status`; nothing if already recorded."""
+    """Record the attempt for the caller leg `call_sid` ended in `status`; nothing if already recorded.
+
+    `call_sid` is None when the dial ended without a caller leg (Twilio refused the number at
+    once): the call row's own state then keeps a retried report from counting twice.
+    """
     outcome = outcome_of_call(status)
-    if outcome is None:
+    if outcome is None or (call_sid is None and call.state == "finished"):
         return None
     call.state = "finished"
     if call.caller_call_sid is None:
         call.caller_call_sid = call_sid
-    existing = session.scalar(select(CallbackAttempt).where(CallbackAttempt.call_sid == call_sid))
-    if existing is not None:
-        return existing
+    if call_sid is not None:
+        existing = session.scalar(select(CallbackAttempt).where(CallbackAttempt.call_sid == call_sid))
+        if existing is not None:
+            return existing
     request = session.get(CallbackRequest, call.callback_id, with_for_update=True)
     if request is None or request.status not in OPEN_STATUSES:
         return None  # closed meanwhile by staff: their word stands
     staff = session.get(User, call.user_id) if call.user_id else None
-    return record_attempt(session, staff, request, outcome, utcnow(), calendar, tz, call_sid=call_sid)
+    return record_attempt(session, staff, request, outcome, clock.now(), calendar, tz, call_sid=call_sid)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
@@ -37,8 +37,10 @@ from telephony.numbers import office_caller_id
 from telephony.queue import callback_for, ensure_may_work
 
 STAFF_RING_SECONDS = 25
-UNDER_WAY = ("requested", "ringing_staff", "connecting")
-STALE_AFTER = timedelta(minutes=2)  # a call still "requested" by then never reached Twilio
+# How long a call may sit in each state before it counts as lost (a job that never ran, a final
+# status callback Twilio never delivered) and a new "call" is allowed for the request.
+STALE_AFTER = {"requested": timedelta(minutes=2), "ringing_staff": timedelta(minutes=5),
+               "connecting": timedelta(hours=2)}
 STAFF_PATH = "/telephony/voice/callback/{id}/staff"
 STATUS_PATH = "/telephony/voice/status?callback_call={id}&leg={leg}"
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
@@ -60,8 +62,9 @@ def request_call(session: Session, actor: User, callback_id: int) -> CallbackCal
         raise InvalidInput("phone", "your account has no phone number to ring first; add it under your duty settings")
     now = utcnow()
     busy = session.scalar(select(CallbackCall.id).where(
-        CallbackCall.callback_id == row.id, CallbackCall.state.in_(UNDER_WAY),
-        (CallbackCall.state != "requested") | (CallbackCall.created_at > now - STALE_AFTER)))
+        CallbackCall.callback_id == row.id,
+        or_(*[(CallbackCall.state == state) & (CallbackCall.updated_at > now - age)
+              for state, age in STALE_AFTER.items()])))
     if busy is not None:
         raise Conflict(f"a call for callback request {row.id} is already under way", call_id=busy)
     row.status, row.assignee_id = "in_progress", actor.id

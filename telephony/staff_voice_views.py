@@ -98,8 +98,9 @@ def callback_staff_answer(call_id: int) -> Response:
     with current().db.write_session() as session:
         call = call_status.load_call(session, call_id)
         request_row = session.get(CallbackRequest, call.callback_id) if call is not None else None
+        # "connecting" again: Twilio retried this webhook; the same Dial again, nothing changes.
         if call is None or request_row is None or request_row.status not in OPEN_STATUSES \
-                or call.state not in ("requested", "ringing_staff"):
+                or call.state not in ("requested", "ringing_staff", "connecting"):
             return _gone(ctx)
         call.state = "connecting"
         number = request_row.number
@@ -122,7 +123,7 @@ def callback_done(call_id: int) -> Response:
     child, status = form_sid("DialCallSid"), (request.form.get("DialCallStatus") or "").strip()
     with runtime.db.write_session() as session:
         call = call_status.load_call(session, call_id)
-        if call is not None and child is not None:
+        if call is not None and (child is not None or call.caller_call_sid is None):
             call_status.record_outcome(session, call, child, status, runtime.workdays, runtime.settings.tz)
     response = VoiceResponse()
     Speaker(ctx, dialing.STAFF_LANGUAGE).add("callback_ended").into(response)

@@ -1,4 +1,4 @@
-"""A local HTTP server playing Twilio's Messages API, for the real `twilio` client.
+"""A local HTTP server playing Twilio's Messages and Calls APIs, for the real `twilio` client.
 
 Point the app at it with `TWILIO_API_BASE_URL` (see `env()` and
 `settings_changes()`). It answers like Twilio: 201 with a message resource,
@@ -6,10 +6,11 @@ Point the app at it with `TWILIO_API_BASE_URL` (see `env()` and
 and quotes the phone number in its error messages as Twilio does, so tests
 can check that our errors never repeat it. Failures are scripted per test.
 
-Every request is recorded; `messages` are the ones it accepted (201). A
-message accepted and then dropped (`drop_next`) or answered too late for the
-client (`delay`) counts as accepted, like at Twilio: that is where the only
-allowed duplicates come from.
+Every request is recorded; `messages` and `calls` are the creations it
+accepted (201). A message accepted and then dropped (`drop_next`) or answered
+too late for the client (`delay`) counts as accepted, like at Twilio: that is
+where the only allowed duplicates come from. Scripted failures apply to the
+next creations of either kind; the Calls part lives in tests.support.twilio_calls.
 """
 from __future__ import annotations
 
@@ -22,10 +23,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, Callable
 
 from notifications.sms import segments
-from tests.support.threaded_http import ThreadedHTTPServer
+from tests.support.twilio_calls import CALL_ERROR_TEXT, CALLS, FormListsHTTPServer, call_problem, call_resource
 
 DEFAULT_ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 DEFAULT_AUTH_TOKEN = "standin-auth-token"
@@ -64,6 +65,11 @@ class TwilioRequest:
     status: int
     sid: str | None = None
     at: float = field(default_factory=time.time)
+    lists: dict[str, list[str]] = field(default_factory=dict)  # every value of every field (repeated ones)
+
+    @property
+    def is_call(self) -> bool:
+        return "/Calls" in self.path
 
 
 class TwilioStandin:
@@ -83,7 +89,8 @@ class TwilioStandin:
         self._always: Failure | None = None
         self._numbers: list[tuple[str, Failure]] = []
         self._delay = 0.0
-        self._http = ThreadedHTTPServer(self._answer, host, port)
+        self._before_answer: Callable[[TwilioRequest], None] | None = None
+        self._http = FormListsHTTPServer(self._answer, host, port)
 
     # -- life cycle -------------------------------------------------------------------------
     def start(self) -> "TwilioStandin":
@@ -124,23 +131,23 @@ class TwilioStandin:
 
     # -- scripting --------------------------------------------------------------------------
     def fail_next(self, n: int = 1, status: int = 503, code: int | None = None, message: str | None = None) -> None:
-        """The next n message creations fail with this status (and Twilio error code)."""
+        """The next n creations (messages or calls) fail with this status (and Twilio error code)."""
         with self._lock:
             self._next.extend(Failure(status, code, message) for _ in range(n))
 
     def fail_always(self, status: int = 503, code: int | None = None, message: str | None = None) -> None:
-        """Every message creation fails (after any `fail_next` ones) until `reset()`."""
+        """Every creation (message or call) fails (after any `fail_next` ones) until `reset()`."""
         with self._lock:
             self._always = Failure(status, code, message)
 
     def fail_number(self, suffix: str, status: int = 400, code: int | None = 21610,
                     message: str | None = None) -> None:
-        """Messages to numbers ending in `suffix` always fail, 21610 (unsubscribed) by default."""
+        """Messages (and calls) to numbers ending in `suffix` always fail, 21610 (unsubscribed) by default."""
         with self._lock:
             self._numbers.append((suffix, Failure(status, code, message)))
 
     def drop_next(self, n: int = 1) -> None:
-        """The next n messages are accepted and recorded, then the connection closes unanswered."""
+        """The next n creations are accepted and recorded, then the connection closes unanswered."""
         with self._lock:
             self._next.extend(None for _ in range(n))
 
@@ -149,11 +156,17 @@ class TwilioStandin:
         with self._lock:
             self._delay = seconds
 
+    def before_answer(self, hook: Callable[[TwilioRequest], None] | None) -> None:
+        """Run `hook(request)` after a creation is accepted and before its answer goes out: what
+        Twilio does meanwhile (a status callback that outruns the answer). None: no hook."""
+        with self._lock:
+            self._before_answer = hook
+
     def reset(self) -> None:
         """Forget all scripted failures and the delay (keeps the records)."""
         with self._lock:
             self._next.clear()
-            self._always, self._numbers, self._delay = None, [], 0.0
+            self._always, self._numbers, self._delay, self._before_answer = None, [], 0.0, None
 
     def clear(self) -> None:
         """Forget the records."""
@@ -171,13 +184,20 @@ class TwilioStandin:
     def messages(self) -> list[TwilioRequest]:
         """The message creations it accepted, in order (dropped ones included)."""
         with self._lock:
-            return [r for r in self._requests if r.sid and r.method == "POST"]
+            return [r for r in self._requests if r.sid and r.method == "POST" and not r.is_call]
+
+    @property
+    def calls(self) -> list[TwilioRequest]:
+        """The calls it was asked to place and accepted, in order (dropped ones included)."""
+        with self._lock:
+            return [r for r in self._requests if r.sid and r.method == "POST" and r.is_call]
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[TwilioRequest]:
         """Block until at least `count` messages were accepted; AssertionError on timeout."""
         deadline = time.monotonic() + timeout
         with self._lock:
-            while len(accepted := [r for r in self._requests if r.sid and r.method == "POST"]) < count:
+            while len(accepted := [r for r in self._requests
+                                   if r.sid and r.method == "POST" and not r.is_call]) < count:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise AssertionError(f"Twilio stand-in got {len(accepted)} messages, expected {count}")
@@ -193,21 +213,26 @@ class TwilioStandin:
             return None  # stopped while waiting: nothing taken, nothing answered
         with self._lock:
             status, payload, sid = self._decide(method, path.split("?", 1)[0], form, auth)
-            self._requests.append(TwilioRequest(method, path, form, auth, status, sid))
+            seen = TwilioRequest(method, path, form, auth, status, sid, lists=self._http.lists())
+            self._requests.append(seen)
             self._lock.notify_all()
+            hook = self._before_answer if sid else None
+        if hook is not None:
+            hook(seen)
         if status == 0:  # dropped: the message was taken, the answer never comes
             return None
         return status, b"" if payload is None else json.dumps(payload).encode("utf-8"), "application/json"
 
     def _decide(self, method: str, path: str, form: dict[str, str],
                 auth: tuple[str, str] | None) -> tuple[int, dict[str, Any] | None, str | None]:
-        """(status, payload, sid of a created message); status 0 means drop. Holds the lock."""
-        match = _MESSAGES.match(path)
+        """(status, payload, sid of a created message or call); status 0 means drop. Holds the lock."""
+        match = _MESSAGES.match(path) or CALLS.match(path)
+        is_call = match is not None and match.re is CALLS
         if auth != (self.account_sid, self.auth_token):
             return 401, self._error(Failure(401, 20003), form), None
         if not match or match["account"] != self.account_sid:
             return 404, self._error(Failure(404, 20404), form), None
-        if match["sid"]:  # GET or DELETE one message (DELETE is how bodies are erased at Twilio)
+        if match["sid"]:  # GET or DELETE one message or call (DELETE is how bodies are erased at Twilio)
             if match["sid"] not in self._stored or method not in ("GET", "DELETE"):
                 return 404, self._error(Failure(404, 20404), form), None
             stored = self._stored.pop(match["sid"]) if method == "DELETE" else self._stored[match["sid"]]
@@ -215,11 +240,9 @@ class TwilioStandin:
         if method != "POST":
             return 405, self._error(Failure(405), form), None
         to = form.get("To", "")
-        for invalid, wrong in ((Failure(400, 21604), not to), (Failure(400, 21211), not _E164.match(to)),
-                               (Failure(400, 21603), not (form.get("From") or form.get("MessagingServiceSid"))),
-                               (Failure(400, 21602), not form.get("Body"))):
-            if wrong:
-                return invalid.status, self._error(invalid, form), None
+        code = call_problem(form) if is_call else self._message_problem(form)
+        if code is not None:
+            return 400, self._error(Failure(400, code), form), None
         for suffix, rule in self._numbers:
             if to.endswith(suffix):
                 return rule.status, self._error(rule, form), None
@@ -227,15 +250,29 @@ class TwilioStandin:
         if self._next:
             failure = self._next.popleft()
             if failure is None:  # accept, then drop the connection
-                return 0, None, self._create(form)["sid"]
+                return 0, None, self._create(form, is_call)["sid"]
         elif self._always is not None:
             failure = self._always
         if failure is not None:
             return failure.status, self._error(failure, form), None
-        payload = self._create(form)
+        payload = self._create(form, is_call)
         return 201, payload, payload["sid"]
 
-    def _create(self, form: dict[str, str]) -> dict[str, Any]:
+    @staticmethod
+    def _message_problem(form: dict[str, str]) -> int | None:
+        to = form.get("To", "")
+        for code, wrong in ((21604, not to), (21211, not _E164.match(to)),
+                            (21603, not (form.get("From") or form.get("MessagingServiceSid"))),
+                            (21602, not form.get("Body"))):
+            if wrong:
+                return code
+        return None
+
+    def _create(self, form: dict[str, str], is_call: bool = False) -> dict[str, Any]:
+        if is_call:
+            call = call_resource(self.account_sid, form)
+            self._stored[call["sid"]] = call
+            return call
         sid = "SM" + uuid.uuid4().hex
         now = format_datetime(datetime.now(timezone.utc))
         body = form.get("Body", "")
@@ -256,9 +293,10 @@ class TwilioStandin:
     def _error(failure: Failure, form: dict[str, str]) -> dict[str, Any]:
         """Twilio's error body; like Twilio's, the message may quote the number."""
         code = failure.code if failure.code is not None else (20429 if failure.status == 429 else None)
-        text = failure.message or _ERROR_TEXT.get(code or 0, "Service Unavailable" if failure.status >= 500
-                                                   else "Bad Request")
-        payload: dict[str, Any] = {"message": text.replace("{to}", form.get("To", "")), "status": failure.status}
+        text = failure.message or (_ERROR_TEXT | CALL_ERROR_TEXT).get(
+            code or 0, "Service Unavailable" if failure.status >= 500 else "Bad Request")
+        text = text.replace("{to}", form.get("To", "")).replace("{from}", form.get("From", ""))
+        payload: dict[str, Any] = {"message": text, "status": failure.status}
         if code is not None:
             payload |= {"code": code, "more_info": f"https://www.twilio.com/docs/errors/{code}"}
         return payload
