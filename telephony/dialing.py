@@ -18,7 +18,7 @@ from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from core.models import User
 from telephony.ivr_prompts import LineContext, Speaker
-from telephony.models import IvrCall
+from telephony.ivr_store import CallState
 from telephony.numbers import office_caller_id
 
 RING_SECONDS = 20      # how long the staff phones ring before the caller is offered a callback
@@ -37,7 +37,7 @@ def url(ctx: LineContext, path: str) -> str:
     return ctx.settings.public_base_url.rstrip("/") + path
 
 
-def ring_staff(call: IvrCall, ctx: LineContext, staff: list[User], speaker: Speaker) -> VoiceResponse:
+def ring_staff(call: CallState, ctx: LineContext, staff: list[User], speaker: Speaker) -> VoiceResponse:
     """Tell the caller we connect them, then ring every on-duty phone together."""
     speaker.add("connecting")
     response = VoiceResponse()

@@ -23,7 +23,8 @@ from telephony import dialing
 from telephony.callbacks import Choices, callback_window, submit
 from telephony.duty import on_duty
 from telephony.ivr_prompts import LineContext, Speaker, closing, farewell, question
-from telephony.models import CallbackRequest, IvrCall
+from telephony.ivr_store import CallState
+from telephony.models import CallbackRequest
 from telephony.numbers import keyed_number
 
 MAX_FAILURES = 3
@@ -31,13 +32,13 @@ MOMENT_KEYS = {"1": "morning", "2": "afternoon", "3": "no_preference"}
 YES_NO = {"1": True, "2": False}
 
 
-def welcome(call: IvrCall, ctx: LineContext) -> VoiceResponse:
+def welcome(call: CallState, ctx: LineContext) -> VoiceResponse:
     """The first thing a caller hears: the safety line, the greeting, the menu."""
     return question(call, ctx, Speaker(ctx, call.language).add("greeting"),
                     lead=Speaker(ctx, call.language).add("safety"))
 
 
-def current(session: Session, call: IvrCall, ctx: LineContext) -> VoiceResponse:
+def current(session: Session, call: CallState, ctx: LineContext) -> VoiceResponse:
     """The current step again, unchanged (a replayed or out-of-date answer)."""
     speaker = Speaker(ctx, call.language)
     if call.step == "done":
@@ -54,7 +55,7 @@ def current(session: Session, call: IvrCall, ctx: LineContext) -> VoiceResponse:
     return question(call, ctx, speaker)
 
 
-def answer(session: Session, call: IvrCall, digits: str, ctx: LineContext) -> VoiceResponse:
+def answer(session: Session, call: CallState, digits: str, ctx: LineContext) -> VoiceResponse:
     """Apply the caller's key(s) to the current step and move on (or ask again)."""
     speaker = Speaker(ctx, call.language)
     step, key = call.step, digits.strip()
@@ -96,7 +97,7 @@ def answer(session: Session, call: IvrCall, digits: str, ctx: LineContext) -> Vo
     return _failed(call, ctx, speaker.add("not_understood"))
 
 
-def after_dial(session: Session, call: IvrCall, ctx: LineContext) -> VoiceResponse:
+def after_dial(session: Session, call: CallState, ctx: LineContext) -> VoiceResponse:
     """The staff dial is over: the call was taken (end), or nobody took it (offer a callback)."""
     if call.accepted_by_id is not None:
         call.step, call.turn = "ended", call.turn + 1
@@ -110,7 +111,7 @@ def _hang_up() -> VoiceResponse:
     return response
 
 
-def _ring(session: Session, call: IvrCall, ctx: LineContext, speaker: Speaker) -> VoiceResponse:
+def _ring(session: Session, call: CallState, ctx: LineContext, speaker: Speaker) -> VoiceResponse:
     # Without an office number to show, Twilio would show the caller's own number on staff phones.
     staff = on_duty(session) if dialing.caller_id(ctx) else []
     if not staff:
@@ -118,16 +119,16 @@ def _ring(session: Session, call: IvrCall, ctx: LineContext, speaker: Speaker) -
     return dialing.ring_staff(call, ctx, staff, speaker)
 
 
-def _ask(call: IvrCall, step: str, ctx: LineContext, speaker: Speaker) -> VoiceResponse:
+def _ask(call: CallState, step: str, ctx: LineContext, speaker: Speaker) -> VoiceResponse:
     call.step, call.retries, call.turn = step, 0, call.turn + 1
     return question(call, ctx, speaker)
 
 
-def _begin_callback(call: IvrCall, ctx: LineContext, speaker: Speaker) -> VoiceResponse:
+def _begin_callback(call: CallState, ctx: LineContext, speaker: Speaker) -> VoiceResponse:
     return _ask(call, "confirm_number" if call.caller_number else "enter_number", ctx, speaker)
 
 
-def _failed(call: IvrCall, ctx: LineContext, speaker: Speaker) -> VoiceResponse:
+def _failed(call: CallState, ctx: LineContext, speaker: Speaker) -> VoiceResponse:
     call.retries += 1
     call.turn += 1
     if call.retries >= MAX_FAILURES:
@@ -136,7 +137,7 @@ def _failed(call: IvrCall, ctx: LineContext, speaker: Speaker) -> VoiceResponse:
     return question(call, ctx, speaker)
 
 
-def _finish(session: Session, call: IvrCall, ctx: LineContext) -> VoiceResponse:
+def _finish(session: Session, call: CallState, ctx: LineContext) -> VoiceResponse:
     """Take the request (create or update, publish the event) and tell the caller when we call."""
     assert call.number is not None and call.moment is not None and call.may_identify is not None
     window = callback_window(ctx.now, call.moment, ctx.calendar, ctx.hours, ctx.settings.tz)

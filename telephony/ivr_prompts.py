@@ -18,7 +18,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from core.config import Settings
 from core.officehours import OfficeHours, is_open, next_opening
 from core.workdays import WorkingDayCalendar
-from telephony.models import IvrCall
+from telephony.ivr_store import CallState
 from telephony.numbers import last_four
 from telephony.speech import say, spoken_day
 
@@ -75,7 +75,7 @@ class Speaker:
             target.say(text, voice=self.ctx.voice(lang), language=SAY_LANGUAGE[lang])
 
 
-def question(call: IvrCall, ctx: LineContext, speaker: Speaker, lead: Speaker | None = None) -> VoiceResponse:
+def question(call: CallState, ctx: LineContext, speaker: Speaker, lead: Speaker | None = None) -> VoiceResponse:
     """Ask the current step's question after whatever `speaker` already holds.
 
     `lead` is said before the question and cannot be cut short by a key (the safety line).
@@ -117,7 +117,7 @@ def farewell(speaker: Speaker) -> VoiceResponse:
     return response
 
 
-def closing(call: IvrCall, ctx: LineContext, window_start: datetime, window_end: datetime,
+def closing(call: CallState, ctx: LineContext, window_start: datetime, window_end: datetime,
             speaker: Speaker | None = None) -> VoiceResponse:
     """Tell the caller when to expect the call, and end."""
     speaker = speaker or Speaker(ctx, call.language)

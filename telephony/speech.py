@@ -39,6 +39,18 @@ def say(name: str, language: str, **context: Any) -> str:
     """One spoken text, whitespace folded to single spaces (TTS reads line breaks as nothing useful)."""
     if language not in LANGUAGES:
         language = "nl"
+    if not context:
+        return _fixed_text(name, language)
+    return _render(name, language, context)
+
+
+@lru_cache(maxsize=256)
+def _fixed_text(name: str, language: str) -> str:
+    """A text without variables is the same for every caller: rendered once per process."""
+    return _render(name, language, {})
+
+
+def _render(name: str, language: str, context: dict[str, Any]) -> str:
     text = environment().get_template(f"voice/{name}.{language}.txt").render(**context)
     return " ".join(text.split())
 

@@ -4,98 +4,73 @@ Every request is signed (core.twilio_signature): without Twilio's signature
 it gets a 403 and nothing changes. The call's progress lives in the
 `ivr_calls` row, locked for the length of the request, so parallel or
 retried webhooks for one call are applied one at a time and at most once
-(telephony.ivr). Nothing personal reaches the log: no numbers, no keys.
+(telephony.ivr); it is read and written with plain statements
+(telephony.ivr_store), since every key press is a request. Nothing
+personal reaches the log: no numbers, no keys.
 """
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 from flask import Blueprint, Response, request
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
 
 from core.runtime import current
 from core.twilio_signature import twilio_signed
-from telephony import ivr
-from telephony.models import IvrCall
+from telephony import ivr, ivr_store
+from telephony.ivr_prompts import LineContext
+from telephony.ivr_store import CallState
 from telephony.numbers import caller_number
 from telephony.twiml_http import bad_request, form_sid, line_context, twiml
 
 log = logging.getLogger(__name__)
 voice_bp = Blueprint("voice", __name__)
+Step = Callable[[Session, CallState, LineContext, bool], VoiceResponse]
 
 
-def _load(session: Session, sid: str) -> tuple[IvrCall, bool]:
-    """The call's row, locked; created (True) on the first request for this CallSid."""
-    call = session.scalar(select(IvrCall).where(IvrCall.call_sid == sid).with_for_update())
-    if call is not None:
-        return call, False
-    try:
-        with session.begin_nested():  # a retried first webhook may insert the same CallSid in parallel
-            call = IvrCall(call_sid=sid, caller_number=caller_number(request.form.get("From")), language="nl",
-                           step="menu", turn=0, retries=0, number_typed_in=False)
-            session.add(call)
-        return call, True
-    except IntegrityError:
-        call = session.scalar(select(IvrCall).where(IvrCall.call_sid == sid).with_for_update())
-        if call is None:
-            raise
-        return call, False
+def _handle(expect_new: bool, step: Step, what: str) -> Response:
+    """Load (or start) the call's state under its row lock, apply `step`, save what changed."""
+    sid = form_sid()
+    if sid is None:
+        return bad_request()
+    ctx = line_context()
+    with current().db.write_connection() as (conn, session):
+        call, created = ivr_store.load_or_start(conn, sid, lambda: caller_number(request.form.get("From")),
+                                                expect_new)
+        before = call.snapshot()
+        response = ivr.welcome(call, ctx) if created and not expect_new else step(session, call, ctx, created)
+        ivr_store.save(conn, before, call)
+    log.info("call %s %s: now at %s%s", sid, what, call.step, " (new)" if created else "")
+    return twiml(response)
 
 
 @voice_bp.post("/telephony/voice")
 @twilio_signed
 def incoming_call() -> Response:
-    """A call to the office number: the safety line, the greeting and the menu."""
-    sid = form_sid()
-    if sid is None:
-        return bad_request()
-    ctx = line_context()
-    with current().db.write_session() as session:
-        call, created = _load(session, sid)
-        response = ivr.welcome(call, ctx) if created else ivr.current(session, call, ctx)
-    log.info("incoming call %s (%s)", sid, "new" if created else "repeat")
-    return twiml(response)
+    """A call to the office number: the safety line, the greeting and the menu (once; a retry repeats)."""
+    return _handle(True, lambda session, call, ctx, created:
+                   ivr.welcome(call, ctx) if created else ivr.current(session, call, ctx), "incoming")
 
 
 @voice_bp.post("/telephony/voice/answer/<int:turn>")
 @twilio_signed
 def answer(turn: int) -> Response:
-    """The caller's key(s) for the question of `turn`; an answer to an older question changes nothing."""
-    sid = form_sid()
-    if sid is None:
-        return bad_request()
-    ctx = line_context()
-    with current().db.write_session() as session:
-        call, created = _load(session, sid)
-        if created:  # no state for this call (never seen, or cleaned up): start at the beginning
-            response = ivr.welcome(call, ctx)
-        elif turn != call.turn:
-            response = ivr.current(session, call, ctx)
-        else:
-            response = ivr.answer(session, call, request.form.get("Digits") or "", ctx)
-        step = call.step
-    log.info("call %s turn %s: now at %s", sid, turn, step)
-    return twiml(response)
+    """The caller's key(s) for the question of `turn`; an answer to an older question changes nothing.
+
+    With no state for this call (never seen, or cleaned up) the caller starts at the beginning.
+    """
+    digits = request.form.get("Digits") or ""
+    return _handle(False, lambda session, call, ctx, _created:
+                   ivr.answer(session, call, digits, ctx) if turn == call.turn else ivr.current(session, call, ctx),
+                   f"turn {turn}")
 
 
 @voice_bp.post("/telephony/voice/dialled/<int:turn>")
 @twilio_signed
 def dialled(turn: int) -> Response:
     """The staff dial of `turn` ended: goodbye if someone took the call, else offer a callback."""
-    sid = form_sid()
-    if sid is None:
-        return bad_request()
-    ctx = line_context()
-    with current().db.write_session() as session:
-        call, created = _load(session, sid)
-        if created:
-            response = ivr.welcome(call, ctx)
-        elif turn != call.turn or call.step != "dialling":
-            response = ivr.current(session, call, ctx)
-        else:
-            response = ivr.after_dial(session, call, ctx)
-        step = call.step
-    log.info("call %s dial of turn %s over: now at %s", sid, turn, step)
-    return twiml(response)
+    return _handle(False, lambda session, call, ctx, _created:
+                   ivr.after_dial(session, call, ctx) if turn == call.turn and call.step == "dialling"
+                   else ivr.current(session, call, ctx), f"dial of turn {turn} over")
