@@ -9,16 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone, tzinfo
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from functools import lru_cache
+
+from sqlalchemy import Insert, Integer, bindparam, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from core.db import utcnow
 from core.events import publish
 from core.officehours import OfficeHours
 from core.workdays import WorkingDayCalendar
 from scheduler.events import CallbackRequested
 from scheduler.models import Case, Participant
-from telephony.models import OPEN_STATUSES, CallbackRequest
+from telephony.models import OPEN_SQL, OPEN_STATUSES, CallbackRequest
 
 MIDDAY = time(12, 0)
 
@@ -70,47 +73,57 @@ class Choices:
     call_sid: str
 
 
-def submit(session: Session, choices: Choices, window: Window) -> CallbackRequest:
-    """Create the request, or update the open one for this number; publish CallbackRequested."""
+def submit(session: Session, choices: Choices, window: Window) -> int:
+    """Create the request, or update the open one for this number; publish CallbackRequested; return its id.
+
+    One `INSERT … ON CONFLICT DO NOTHING` against the partial unique index
+    (one open request per number) makes a new request; when the number has
+    one open already, an `UPDATE` of that row (which locks it) applies the
+    latest call's wishes. Should that open row be closed by staff between the
+    two statements, the insert is simply tried again.
+    """
     case_id = linked_case_id(session, choices.caller_number)
-    row = _open_for(session, choices.number)
-    if row is None:
-        try:
-            with session.begin_nested():  # a parallel call from the same number may win the unique index
-                row = CallbackRequest(number=choices.number, status="open")
-                _apply(row, choices, window, case_id)
-                session.add(row)
-        except IntegrityError:
-            row = _open_for(session, choices.number)
-            if row is None:
-                raise
-            _apply(row, choices, window, case_id)
+    conn = session.connection()
+    values = _values(choices, window)
+    for _ in range(3):
+        now = utcnow()
+        new_id = conn.execute(_insert_statement(conn.dialect.name),
+                              {**values, "case_id": case_id, "status": "open", "created_at": now,
+                               "updated_at": now}).scalar()
+        request_id = new_id if new_id is not None else conn.execute(
+            _UPDATE_OPEN, {**values, "new_case_id": case_id, "updated_at": now, "where_number": choices.number}
+        ).scalar()
+        if request_id is not None:
+            break
     else:
-        _apply(row, choices, window, case_id)
-    session.flush()
+        raise RuntimeError("could not take the callback request: its number kept changing state")
     publish(session, CallbackRequested(
-        callback_id=row.id, caller_number=choices.caller_number, language=choices.language,
+        callback_id=request_id, caller_number=choices.caller_number, language=choices.language,
         wants_confirmation=choices.wants_confirmation and choices.caller_number is not None,
         window_start=window.start, window_end=window.end))
-    return row
+    return request_id
 
 
-def _open_for(session: Session, number: str) -> CallbackRequest | None:
-    return session.scalar(select(CallbackRequest).where(CallbackRequest.number == number,
-                                                        CallbackRequest.status.in_(OPEN_STATUSES))
-                          .with_for_update())
+def _values(choices: Choices, window: Window) -> dict[str, object]:
+    """The latest call's wishes (a text only ever to the number that called)."""
+    return {"number": choices.number, "number_typed_in": choices.number_typed_in,
+            "caller_number": choices.caller_number, "language": choices.language, "moment": choices.moment,
+            "may_identify": choices.may_identify,
+            "wants_confirmation": choices.wants_confirmation and choices.caller_number is not None,
+            "call_sid": choices.call_sid, "window_start": window.start, "due_at": window.end}
 
 
-def _apply(row: CallbackRequest, choices: Choices, window: Window, case_id: int | None) -> None:
-    """The latest call's wishes win; a known case link is never dropped by a later anonymous call."""
-    row.number_typed_in = choices.number_typed_in
-    row.caller_number = choices.caller_number
-    row.language = choices.language
-    row.moment = choices.moment
-    row.may_identify = choices.may_identify
-    row.wants_confirmation = choices.wants_confirmation and choices.caller_number is not None
-    row.call_sid = choices.call_sid
-    row.window_start = window.start
-    row.due_at = window.end
-    if case_id is not None:
-        row.case_id = case_id
+_TABLE = CallbackRequest.__table__
+_OPEN = _TABLE.c.status.in_(OPEN_STATUSES)
+# A known case link is never dropped by a later call from another (or a withheld) number.
+_UPDATE_OPEN = (update(_TABLE).where(_TABLE.c.number == bindparam("where_number"), _OPEN)
+                .values(case_id=func.coalesce(bindparam("new_case_id", type_=Integer), _TABLE.c.case_id))
+                .returning(_TABLE.c.id))
+
+
+@lru_cache(maxsize=2)
+def _insert_statement(dialect_name: str) -> Insert:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (dialect.insert(_TABLE)
+            .on_conflict_do_nothing(index_elements=[_TABLE.c.number], index_where=text(OPEN_SQL))
+            .returning(_TABLE.c.id))

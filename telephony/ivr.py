@@ -141,9 +141,9 @@ def _finish(session: Session, call: CallState, ctx: LineContext) -> VoiceRespons
     """Take the request (create or update, publish the event) and tell the caller when we call."""
     assert call.number is not None and call.moment is not None and call.may_identify is not None
     window = callback_window(ctx.now, call.moment, ctx.calendar, ctx.hours, ctx.settings.tz)
-    request = submit(session, Choices(
+    request_id = submit(session, Choices(
         number=call.number, number_typed_in=call.number_typed_in, caller_number=call.caller_number,
         language=call.language, moment=call.moment, may_identify=call.may_identify,
         wants_confirmation=bool(call.wants_confirmation), call_sid=call.call_sid), window)
-    call.callback_id, call.step, call.retries, call.turn = request.id, "done", 0, call.turn + 1
+    call.callback_id, call.step, call.retries, call.turn = request_id, "done", 0, call.turn + 1
     return closing(call, ctx, window.start, window.end)

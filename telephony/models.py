@@ -25,7 +25,7 @@ OUTCOMES = ("reached", "no_answer", "busy", "wrong_number")
 UNSUCCESSFUL = ("no_answer", "busy", "wrong_number")
 # A click-to-call: ring the staff member, they accept, we dial the caller, it ends.
 CALL_STATES = ("requested", "ringing_staff", "connecting", "finished", "staff_missed", "failed")
-_OPEN_SQL = "status IN ('open', 'in_progress')"
+OPEN_SQL = "status IN ('open', 'in_progress')"
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -41,7 +41,7 @@ class CallbackRequest(Base):
         CheckConstraint(_in("moment", MOMENTS), name="moment"),
         CheckConstraint(_in("status", STATUSES), name="status"),
         Index("uq_callback_requests_open_number", "number", unique=True,
-              postgresql_where=text(_OPEN_SQL), sqlite_where=text(_OPEN_SQL)),
+              postgresql_where=text(OPEN_SQL), sqlite_where=text(OPEN_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

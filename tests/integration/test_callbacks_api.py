@@ -34,9 +34,10 @@ def new_request(s: Any, number: str, *, caller: str | None = SAME, wants: bool =
                 case_id: int | None = None, status: str = "open") -> int:
     """A request as the IVR would submit it; `caller` is the number that called (None: withheld)."""
     caller_number = number if caller == SAME else caller
-    row = submit(s, Choices(number=number, number_typed_in=caller_number != number, caller_number=caller_number,
+    row_id = submit(s, Choices(number=number, number_typed_in=caller_number != number, caller_number=caller_number,
                             language="nl", moment="morning", may_identify=False, wants_confirmation=wants,
                             call_sid=f"CA{number[1:]:0>32}"), Window(due - timedelta(hours=3), due))
+    row = s.get(CallbackRequest, row_id)
     row.case_id = case_id if case_id is not None else row.case_id
     row.status = status
     s.flush()
