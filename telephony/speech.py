@@ -39,19 +39,30 @@ def say(name: str, language: str, **context: Any) -> str:
     """One spoken text, whitespace folded to single spaces (TTS reads line breaks as nothing useful)."""
     if language not in LANGUAGES:
         language = "nl"
-    if not context:
-        return _fixed_text(name, language)
-    return _render(name, language, context)
+    return _cached(name, language, _frozen(context))
 
 
-@lru_cache(maxsize=256)
-def _fixed_text(name: str, language: str) -> str:
-    """A text without variables is the same for every caller: rendered once per process."""
-    return _render(name, language, {})
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for template data (dicts and lists of plain values)."""
+    if isinstance(value, dict):
+        return tuple(sorted((key, _frozen(item)) for key, item in value.items()))
+    if isinstance(value, list):
+        return ("__list__", tuple(_frozen(item) for item in value))
+    return value
 
 
-def _render(name: str, language: str, context: dict[str, Any]) -> str:
-    text = environment().get_template(f"voice/{name}.{language}.txt").render(**context)
+def _thawed(value: Any) -> Any:
+    if isinstance(value, tuple) and value[:1] == ("__list__",):
+        return [_thawed(item) for item in value[1]]
+    if isinstance(value, tuple):
+        return {key: _thawed(item) for key, item in value}
+    return value
+
+
+@lru_cache(maxsize=4096)
+def _cached(name: str, language: str, context: tuple[Any, ...]) -> str:
+    """Most callers hear the same texts (the same opening time, the same window): render each once."""
+    text = environment().get_template(f"voice/{name}.{language}.txt").render(**_thawed(context))
     return " ".join(text.split())
 
 
