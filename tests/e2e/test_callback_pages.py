@@ -6,44 +6,16 @@ Playwright, signs in as a coordinator against a real server thread.
 """
 from __future__ import annotations
 
-import shutil
-import threading
-from typing import Any, Iterator
+from typing import Any
 
-import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from core.auth import create_user
 from telephony.models import CallbackAttempt, CallbackRequest
-from tests.conftest import service_unavailable
 from tests.integration.ivr_helpers import Caller, local, requests
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "a long enough password"
 MONDAY_10 = local(2026, 11, 30, 10, 0)
-
-
-@pytest.fixture
-def live_url(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not shutil.which("chromium"):
-        service_unavailable("Debian's chromium (make test installs it)")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def _submit(page: Any, role: str, name: str) -> None:

@@ -14,9 +14,6 @@ caller's leg reports its statuses and the Dial's outcome.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, replace
 from typing import Any, Iterator
 
@@ -29,10 +26,9 @@ import core.jobcontext as jobcontext
 from core.models import User
 from telephony.click_to_call import enqueue_place_call, request_call
 from telephony.models import CallbackAttempt, CallbackCall, CallbackRequest
-from tests.conftest import service_unavailable
 from tests.integration.ivr_helpers import (BASE, TOKEN, Caller, Heard, StaffPhone, new_sid, parse_staff,
                                            status_callback)
-from tests.support.private_redis import REDIS_SERVER, PrivateRedis
+from tests.support.fixtures import conn, private_redis  # noqa: F401 - fixtures, re-exported for the tests
 from tests.support.twilio_standin import TwilioRequest, TwilioStandin
 
 SHOWN = "+3197010000001"  # the stand-in's Twilio number: every call we place shows it
@@ -48,28 +44,6 @@ def standin() -> Iterator[TwilioStandin]:
 @pytest.fixture
 def settings(settings: Any, standin: TwilioStandin) -> Any:
     return replace(settings, **standin.settings_changes())
-
-
-@pytest.fixture(scope="module")
-def private_redis() -> Iterator[PrivateRedis]:
-    if not os.path.exists(REDIS_SERVER):
-        service_unavailable(REDIS_SERVER)
-    directory = tempfile.mkdtemp(prefix="pendel-calls-redis-")
-    server = PrivateRedis(directory)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-@pytest.fixture
-def conn(private_redis: PrivateRedis) -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(private_redis.url)
-    connection.flushall()  # our own server
-    yield connection
-    connection.close()
 
 
 @pytest.fixture

@@ -13,8 +13,6 @@ Import the fixtures into a test module, with the stand-ins they depend on:
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -31,37 +29,15 @@ from core.db import Database, utcnow
 from core.runtime import Runtime, build_runtime
 from notifications.dispatcher import dispatch_due
 from notifications.models import OPEN_STATUSES, OutboxMessage
-from tests.conftest import service_unavailable
 from tests.integration.test_dispatch import rows
-from tests.support.private_redis import REDIS_SERVER, PrivateRedis
+from tests.support.fixtures import conn, private_redis  # noqa: F401 - fixtures, re-exported for the tests
+from tests.support.private_redis import PrivateRedis
 from tests.support.private_redis import children_of as child_pids  # noqa: F401 - re-exported for the tests
 from tests.support.smtp_server import SmtpServer
 from tests.support.twilio_standin import TwilioStandin
 
 QUEUE = "default"  # the private server is ours alone: the production queue name, as worker.py uses it
 NUMBER = "+31612340001"
-
-
-@pytest.fixture(scope="module")
-def private_redis() -> Iterator[PrivateRedis]:
-    if not os.path.exists(REDIS_SERVER):
-        service_unavailable(REDIS_SERVER)
-    directory = tempfile.mkdtemp(prefix="pendel-redis-")
-    server = PrivateRedis(directory)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(directory, ignore_errors=True)
-
-
-@pytest.fixture
-def conn(private_redis: PrivateRedis) -> Iterator[redis.Redis]:
-    c = redis.Redis.from_url(private_redis.url)
-    c.flushall()  # our own server: a clean slate per test
-    yield c
-    c.close()
 
 
 @pytest.fixture
