@@ -12,6 +12,7 @@ import logging
 
 from flask import Blueprint, Response, request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from core.models import User
@@ -60,6 +61,16 @@ def _callback_url(ctx: LineContext, call_id: int, step: str) -> str:
     return dialing.url(ctx, CALLBACK_PATH.format(id=call_id, step=step))
 
 
+def _live(session: Session, call_id: int, states: tuple[str, ...],
+          lock: bool = False) -> tuple[CallbackCall, CallbackRequest] | None:
+    """The click-to-call and its request, if the call is in one of `states` and the request still open."""
+    call = call_status.load_call(session, call_id) if lock else session.get(CallbackCall, call_id)
+    request_row = session.get(CallbackRequest, call.callback_id) if call is not None else None
+    if call is None or request_row is None or request_row.status not in OPEN_STATUSES or call.state not in states:
+        return None
+    return call, request_row
+
+
 def _gone(ctx: LineContext) -> Response:
     response = VoiceResponse()
     Speaker(ctx, dialing.STAFF_LANGUAGE).add("callback_gone").into(response)
@@ -73,11 +84,10 @@ def callback_staff(call_id: int) -> Response:
     """The staff member answered our call: what to mind on this request, then "press 1 to call"."""
     ctx = line_context()
     with current().db.session() as session:
-        call = session.get(CallbackCall, call_id)
-        request_row = session.get(CallbackRequest, call.callback_id) if call is not None else None
-        if call is None or request_row is None or request_row.status not in OPEN_STATUSES \
-                or call.state not in ("requested", "ringing_staff"):
+        live = _live(session, call_id, ("requested", "ringing_staff"))
+        if live is None:
             return _gone(ctx)
+        request_row = live[1]
         hints = {"number_typed_in": request_row.number_typed_in, "may_identify": request_row.may_identify}
     response = VoiceResponse()
     gather = Gather(input="dtmf", num_digits=1, timeout=dialing.SCREEN_SECONDS,
@@ -96,12 +106,11 @@ def callback_staff_answer(call_id: int) -> Response:
     if (request.form.get("Digits") or "").strip() != "1":
         return twiml(dialing.declined())
     with current().db.write_session() as session:
-        call = call_status.load_call(session, call_id)
-        request_row = session.get(CallbackRequest, call.callback_id) if call is not None else None
         # "connecting" again: Twilio retried this webhook; the same Dial again, nothing changes.
-        if call is None or request_row is None or request_row.status not in OPEN_STATUSES \
-                or call.state not in ("requested", "ringing_staff", "connecting"):
+        live = _live(session, call_id, ("requested", "ringing_staff", "connecting"), lock=True)
+        if live is None:
             return _gone(ctx)
+        call, request_row = live
         call.state = "connecting"
         number = request_row.number
     response = VoiceResponse()
