@@ -1,7 +1,8 @@
 """Notification delivery benchmark (issue 5, "Performance"); prints rates, asserts only correctness.
 
     python bench/notifications.py [--messages 5000] [--jobs 5000] [--workers 2]
-                                  [--time-limit 180 | --budget SECONDS] [--what-if] [--profile [--profile-dir D]]
+                                  [--time-limit 180 | --budget SECONDS]
+                                  [--breakdown] [--profile [--profile-dir D]]
 
 Real PostgreSQL, a private redis-server, the Twilio stand-in (the real `twilio`
 client talks HTTP to it) and the SMTP server (aiosmtpd), both running in this
@@ -19,77 +20,71 @@ production:
 3. The real thing: 5,000 outbox rows written with `add_message` (half SMS to
    Dutch mobile numbers, half email with an HTML part and an invitation; due
    now; not timed), then 2 `python worker.py` processes WITHOUT --burst, as in
-   production: each runs the periodic thread, whose `dispatch_tick` claims
+   production: each runs the periodic process, whose `dispatch_tick` claims
    due rows (one process wins the advisory lock each tick, 200 rows a batch,
    the next batch at once while there is a backlog) and enqueues one send job
    per row; both work the `default` queue. Timed from starting the processes
-   until the database says every row is `sent` (polled every 0.2 s, for at
-   most what --time-limit leaves after the floor, at least 30 s, or
-   --budget seconds: if that runs out, the rate is that of the rows sent so
-   far, marked as such). Then checks that the stand-ins received
-   exactly one message per sent row (recipient and provider id), 2,500 SMS
-   and 2,500 emails when all went, and that no row is dead. Work horses that
-   hung until RQ's job timeout are reported from the workers' logs.
-4. Prints both rates and their ratio (target >= 0.5), and for each the
-   wall time per job and worker next to the time the job function itself
-   took (median, from RQ's "Successfully completed ... in" log lines): the
-   difference is RQ's bookkeeping, the fork and the horse's exit.
+   until the database says every row is `sent`, for at most what
+   --time-limit leaves after the floor (at least 30 s), or --budget seconds:
+   if that runs out, the rate is that of the rows sent so far, marked as
+   such. The outbox is counted once a second, and every 0.2 s before the
+   first message and once the stand-ins have received them all, so the
+   counting itself takes little of the database's CPU. Then checks that the
+   stand-ins received exactly one message per sent row (recipient and
+   provider id), 2,500 SMS and 2,500 emails when all went, and that no row
+   is dead. Work horses that hung until RQ's job timeout are reported from
+   the workers' logs.
+4. Prints both rates and their ratio (target >= 0.5), for each the wall time
+   per job and worker next to the time the job function itself took
+   (median, from RQ's "Successfully completed ... in" log lines; the
+   difference is RQ's bookkeeping, the fork and the horse's exit), and the
+   CPU that this process (the stand-ins) and PostgreSQL's backends spent
+   per message.
 
 Both runs include the workers' start-up (about a second), so they compare
 alike. Between the phases the outbox and the private redis-server are
 emptied.
 
-`--what-if` runs the delivery once more with each `worker.py` process
-preparing, before it starts its periodic thread and forks its first horse,
-what every horse otherwise does for itself: import the send job's modules
-(twilio, requests, the channels), configure SQLAlchemy's mappers, compile
-the send job's SQL, `gc.freeze()` (see `preload_worker_process`;
-`--preloaded-worker` is that entry point; worker.py itself is untouched).
+`--breakdown` runs the delivery once more with checkpoints in every work
+horse (`--timed-worker`, bench/notifications_breakdown.py) and prints the
+median wall and CPU time of each stretch of a job's life, fork to reaping.
 `--profile` runs it once more with every work horse's `perform_job` under
-cProfile (`--profiled-worker`; with --what-if, on the preloading workers) and
-prints where the horses spend their time. Profiled rates are not comparable.
+cProfile (`--profiled-worker`; CPU time with BENCH_PROFILE_CPU=1) and prints
+where the horses spend their time. Rates of these extra runs are not the
+benchmark's.
 
 The database, the redis-server, the stand-ins and every worker process are
 gone at the end, also on failure. Exit status 1 only for wrong results.
 
 The set-up (database, stand-ins, redis-server, workers) is in
-notifications_setup.py, the phases, their checks and report lines, the
-what-if and the profiling in notifications_report.py; this file runs them.
-It is imported by the work horses (the floor's job is `noop`, enqueued as
-`bench.notifications.noop`), so it imports nothing but the standard library's
-basics at module level, and its helpers only when it runs.
+notifications_setup.py, the phases, their checks, report lines and the
+profiling in notifications_report.py, the checkpoints in
+notifications_breakdown.py; this file runs them. It is imported by the work
+horses (the floor's job is `noop`, enqueued as `bench.notifications.noop`),
+so it imports nothing but the standard library's basics at module level,
+and its helpers only when it runs.
 """
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 MIN_BUDGET = 30.0             # seconds a delivery run gets at least, whatever --time-limit says
-WORKER_MODES = ("--preloaded-worker", "--profiled-worker")
+WORKER_MODES = ("--profiled-worker", "--timed-worker")
 
 
 def noop() -> None:
     """The floor's job: nothing at all (the work horses import this module to find it)."""
 
 
-def main() -> int:
+def parse_args() -> Any:
     import argparse
-    import shutil
-    import tempfile
-    import time
-    from contextlib import ExitStack
-
-    begun = time.perf_counter()
-    from sqlalchemy import create_engine, text
-
-    from bench.availability_db import ADMIN_URL
-    from bench.notifications_report import delivery_phase, describe, floor_phase, print_profile
-    from bench.notifications_setup import open_environment
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=5000, help="outbox rows (half SMS, half email)")
@@ -99,13 +94,29 @@ def main() -> int:
                         help="seconds the default run should take at most: the delivery gets what the floor left")
     parser.add_argument("--budget", type=float, default=None,
                         help="seconds each delivery run may take at most (instead of what --time-limit leaves)")
-    parser.add_argument("--what-if", action="store_true",
-                        help="also run the delivery with worker processes that preload what each horse needs")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also run the delivery with checkpoints in every work horse; print where a job's "
+                             "time goes")
     parser.add_argument("--profile", action="store_true",
                         help="also run the delivery with every work horse under cProfile")
     parser.add_argument("--profile-dir", help="keep the work horses' cProfile stats here (with --profile)")
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def main() -> int:
+    import shutil
+    import tempfile
+    import time
+    from contextlib import ExitStack
+
+    begun = time.perf_counter()
+    from sqlalchemy import create_engine, text
+
+    from bench.availability_db import ADMIN_URL
+    from bench.notifications_report import delivery_phase, describe, floor_phase
+    from bench.notifications_setup import open_environment
+
+    args = parse_args()
     name = f"pendel_bench_notify_{os.getpid()}"
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     tmp = tempfile.mkdtemp(prefix="pendel-bench-notify-")
@@ -131,29 +142,12 @@ def main() -> int:
             print(f"ratio: {real.rate / floor_rate:.2f} (target >= 0.5)"
                   + ("" if real.elapsed is not None else " -- on the incomplete run's rate"), flush=True)
 
-            script = str(Path(__file__).resolve())
-            if args.what_if:
-                d = delivery_phase(db, conn, workers, args.workers, args.messages, twilio, smtp, "whatif",
-                                   [script, "--preloaded-worker"], budget)
-                problems += [f"what-if: {p}" for p in d.problems]
-                print("\nwhat-if, worker processes that prepare before they fork "
-                      "(imports, mappers, compiled SQL, gc.freeze):")
-                print(describe(d, args.messages, args.workers, label))
-                print(f"ratio: {d.rate / floor_rate:.2f}", flush=True)
-
+            run = (db, conn, workers, env, args, twilio, smtp, budget, label)
+            if args.breakdown:
+                problems += instrumented_run(*run, os.path.join(tmp, "breakdown"), "--timed-worker")
             if args.profile:
-                profdir = os.path.abspath(args.profile_dir) if args.profile_dir else os.path.join(tmp, "profile")
-                os.makedirs(profdir, exist_ok=True)
-                workers.env = {**env, "BENCH_PROFILE_DIR": profdir}
-                modes = ["--preloaded-worker"] if args.what_if else []
-                d = delivery_phase(db, conn, workers, args.workers, args.messages, twilio, smtp, "profile",
-                                   [script, *modes, "--profiled-worker"], budget)
-                workers.env = env
-                problems += [f"profiled run: {p}" for p in d.problems]
-                which = "the what-if workers" if args.what_if else "worker.py as it is"
-                print(f"\nprofiled ({which}, horses under cProfile; rates not comparable):")
-                print(describe(d, args.messages, args.workers, label))
-                print_profile(profdir)
+                directory = os.path.abspath(args.profile_dir) if args.profile_dir else os.path.join(tmp, "profile")
+                problems += instrumented_run(*run, directory, "--profiled-worker")
 
             if problems:
                 print("\nPROBLEMS:\n  " + "\n  ".join(problems))
@@ -167,16 +161,41 @@ def main() -> int:
         admin.dispose()
 
 
-def worker_entry(argv: list[str]) -> int:
-    """`[--preloaded-worker] [--profiled-worker]`, then worker.py's own arguments."""
-    from bench.notifications_report import preload_worker_process, profile_work_horses
+def instrumented_run(db: Any, conn: Any, workers: Any, env: dict[str, str], args: Any, twilio: Any, smtp: Any,
+                     budget: float, label: str, directory: str, mode: str) -> list[str]:
+    """The delivery once more with instrumented work horses (`mode`); prints what they recorded."""
+    from bench.notifications_breakdown import print_breakdown
+    from bench.notifications_report import delivery_phase, describe, print_profile
 
-    while argv and argv[0] in WORKER_MODES:
-        mode, argv = argv[0], argv[1:]
-        if mode == "--preloaded-worker":
-            preload_worker_process()
-        else:
-            profile_work_horses(os.environ["BENCH_PROFILE_DIR"])
+    os.makedirs(directory, exist_ok=True)
+    workers.env = {**env, "BENCH_DIR": directory, "BENCH_PROFILE_CPU": os.environ.get("BENCH_PROFILE_CPU", "")}
+    try:
+        d = delivery_phase(db, conn, workers, args.workers, args.messages, twilio, smtp, mode.strip("-"),
+                           [str(Path(__file__).resolve()), mode], budget)
+    finally:
+        workers.env = env
+    if mode == "--timed-worker":
+        print("\nwith checkpoints in every work horse (rates not the benchmark's):")
+        print(describe(d, args.messages, args.workers, label))
+        print_breakdown(directory)
+    else:
+        print("\nprofiled (horses under cProfile; rates not comparable):")
+        print(describe(d, args.messages, args.workers, label))
+        print_profile(directory)
+    return [f"{mode.strip('-')} run: {p}" for p in d.problems]
+
+
+def worker_entry(argv: list[str]) -> int:
+    """`--profiled-worker` or `--timed-worker`, then worker.py's own arguments."""
+    mode, argv = argv[0], argv[1:]
+    if mode == "--profiled-worker":
+        from bench.notifications_report import profile_work_horses
+
+        profile_work_horses(os.environ["BENCH_DIR"])
+    else:
+        from bench.notifications_breakdown import instrument_work_horses
+
+        instrument_work_horses(os.environ["BENCH_DIR"])
     import worker
 
     return worker.main(argv)

@@ -1,10 +1,10 @@
 """The notification benchmark's measuring: the floor and delivery phases, their checks and report lines,
-and the what-if (preloading worker processes) and cProfile of the work horses.
+and cProfile of the work horses.
 
 `floor_phase` times burst workers draining no-op jobs; `delivery_phase` times
 workers dispatching and sending outbox rows and checks what the stand-ins
-received; `describe` and `per_job` word what they measured. The worker modes
-of bench/notifications.py use `preload_worker_process` and
+received; `describe` and `per_job` word what they measured. The
+`--profiled-worker` mode of bench/notifications.py uses
 `profile_work_horses`; `print_profile` reads what the horses wrote.
 """
 from __future__ import annotations
@@ -31,8 +31,8 @@ def per_job(elapsed: float, done: int, n_workers: int, log: str) -> str:
     return f"{1000 * elapsed * n_workers / max(done, 1):.0f} ms per job and worker{body}"
 
 
-def floor_phase(conn: Any, workers: Workers, n_jobs: int, n_workers: int,
-                budget: float) -> tuple[float, str, str | None]:
+def floor_phase(conn: Any, workers: Workers, n_jobs: int, n_workers: int, budget: float,
+                entry: tuple[str, ...] = ("worker.py",)) -> tuple[float, str, str | None]:
     """Enqueue n no-op jobs (like send jobs: same timeout and TTLs), time n burst workers draining them."""
     import time
 
@@ -47,18 +47,22 @@ def floor_phase(conn: Any, workers: Workers, n_jobs: int, n_workers: int,
                                                result_ttl=JOB_RESULT_TTL, failure_ttl=JOB_FAILURE_TTL)
                             for i in range(start, min(n_jobs, start + 500))])
     assert queue.count == n_jobs, queue.count
+    cpu = _children_cpu()
     started = time.perf_counter()
-    workers.start(["worker.py", "--burst", NOOP_QUEUE], n_workers, "floor")
+    workers.start([*entry, "--burst", NOOP_QUEUE], n_workers, "floor")
     codes = workers.wait(budget)
     elapsed = time.perf_counter() - started
     workers.stop()
+    cpu = _children_cpu() - cpu
     finished = FinishedJobRegistry(queue=queue).count
     failed = FailedJobRegistry(queue=queue).count
     problem = None
     if codes != [0] * n_workers or finished != n_jobs or failed or queue.count:
         problem = (f"floor: exit codes {codes}, {finished} finished, {failed} failed, {queue.count} left "
                    f"of {n_jobs} jobs")
-    return elapsed, per_job(elapsed, n_jobs, n_workers, workers.log_text("floor")), problem
+    line = (per_job(elapsed, n_jobs, n_workers, workers.log_text("floor"))
+            + f"; CPU of the workers (start-up included): {1000 * cpu / n_jobs:.1f} ms per job")
+    return elapsed, line, problem
 
 
 class Delivery:
@@ -72,6 +76,7 @@ class Delivery:
         self.per_job = ""
         self.problems: list[str] = []        # wrong results: exit status 1
         self.notes: list[str] = []           # worth knowing, not wrong
+        self.cpu: dict[str, float] = {}      # CPU seconds while timed: this process, PostgreSQL's backends
 
     @property
     def rate(self) -> float:
@@ -92,24 +97,15 @@ def delivery_phase(db: Any, conn: Any, workers: Workers, n_workers: int, n: int,
     twilio.clear()
     smtp.clear()
     write_outbox(db, n, tag)
+    cpu = _cpu_now(db)
     started = time.perf_counter()
     workers.start(argv, n_workers, tag)
     result = Delivery()
-    while True:
-        time.sleep(POLL)
-        counts = status_counts(db)
-        now = time.perf_counter() - started
-        result.sent, result.waited = counts.get("sent", 0), now
-        if "first sent" not in result.milestones and counts.get("sent"):
-            result.milestones["first sent"] = now
-        if "all claimed" not in result.milestones and not counts.get("pending"):
-            result.milestones["all claimed"] = now
-        if result.sent >= n:
-            result.elapsed = now
-            break
-        if counts.get("dead") or now > budget:
-            break
+    _wait_until_sent(db, n, twilio, smtp, started, budget, result)
+    result.cpu = {k: v - cpu[k] for k, v in _cpu_now(db).items()}
     workers.stop()
+    key = "workers (start-up, periodic process and work horses included)"
+    result.cpu[key] = _children_cpu() - cpu[key]
 
     log = workers.log_text(tag)
     result.per_job = per_job(result.waited, result.sent, n_workers, log)
@@ -152,6 +148,65 @@ def delivery_phase(db: Any, conn: Any, workers: Workers, n_workers: int, n: int,
     return result
 
 
+def _wait_until_sent(db: Any, n: int, twilio: Any, smtp: Any, started: float, budget: float,
+                     result: Delivery) -> None:
+    """Until the database says all n rows are sent (or one is dead, or the budget ran out).
+
+    The outbox is counted (a GROUP BY over all n rows, milliseconds of the
+    server's CPU, which the workers need) once a second, and every POLL only
+    before the first message and once the stand-ins have received all n: how
+    far along the workers are is read from the stand-ins, in this process.
+    """
+    import time
+
+    next_count = 0.0
+    while True:
+        time.sleep(POLL)
+        now = time.perf_counter() - started
+        arrived = len(twilio.messages) + len(smtp.messages)
+        if now < next_count and arrived < n and "first sent" in result.milestones and now <= budget:
+            continue
+        counts = status_counts(db)
+        now, next_count = time.perf_counter() - started, now + 1.0
+        result.sent, result.waited = counts.get("sent", 0), now
+        if "first sent" not in result.milestones and counts.get("sent"):
+            result.milestones["first sent"] = now
+        if "all claimed" not in result.milestones and not counts.get("pending"):
+            result.milestones["all claimed"] = now
+        if result.sent >= n:
+            result.elapsed = now
+            return
+        if counts.get("dead") or now > budget:
+            return
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's ended children: a worker's counts once it has stopped."""
+    times = os.times()
+    return times.children_user + times.children_system
+
+
+def _cpu_now(db: Any) -> dict[str, float]:
+    """CPU seconds so far of this process (stand-ins, polling), its ended children, PostgreSQL's ended backends."""
+    import time
+
+    from sqlalchemy import text
+
+    cpu = {"bench process (stand-ins, polling)": time.process_time(),
+           "workers (start-up, periodic process and work horses included)": _children_cpu()}
+    with db.session() as session:
+        backend = session.scalar(text("SELECT pg_backend_pid()"))
+    try:
+        with open(f"/proc/{backend}/stat") as f:
+            parent = int(f.read().rsplit(")", 1)[1].split()[1])
+        with open(f"/proc/{parent}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        cpu["PostgreSQL backends that ended"] = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):  # another machine's server, or no /proc
+        pass
+    return cpu
+
+
 def describe(d: Delivery, n: int, n_workers: int, label: str) -> str:
     milestones = ", ".join(f"{k} after {v:.1f} s" for k, v in d.milestones.items())
     if d.elapsed is not None:
@@ -160,73 +215,11 @@ def describe(d: Delivery, n: int, n_workers: int, label: str) -> str:
         line = (f"{label}: only {d.sent} of {n} messages sent when the budget of {d.waited:.0f} s ran out "
                 f"→ {d.rate:.1f} msg/s (incomplete)")
     return (line + f"\n  ({d.per_job}" + (f"; {milestones})" if milestones else ")")
+            + "".join(f"\n  CPU of the {k}: {1000 * v / max(d.sent, 1):.1f} ms per message" for k, v in d.cpu.items())
             + "".join(f"\n  note: {x}" for x in d.notes))
 
 
-# --------------------------------------------------------------------------- what-if and profiling
-
-
-def preload_worker_process() -> None:
-    """What worker.py could do once, before its periodic thread starts and its first horse forks.
-
-    A forking worker's parent never runs a job, so everything a job sets up
-    lazily is set up again in every horse and thrown away with it. Here:
-
-    - import the send job and its channels (twilio, requests, smtplib...), and
-      what urllib3 loads only at the first connection (h11, with the
-      urllib3-future that is installed);
-    - configure SQLAlchemy's mappers: otherwise every horse does it, and a
-      horse forked while the periodic thread holds the configure mutex waits
-      for a lock nobody will release, until RQ's job timeout;
-    - initialise the database dialect and compile the send job's statements
-      (its SELECT ... FOR UPDATE and the UPDATE that marks a row sent) in a
-      transaction that is rolled back, then empty the pool, so no horse
-      inherits a connection but every horse finds the compiled SQL cached;
-    - `gc.freeze()`, so a collection in a horse does not touch (and copy) the
-      parent's objects.
-
-    The Twilio client made here to load its lazily imported API modules is
-    thrown away unused: horses still make their own (core/twilio_client.py).
-    """
-    import gc
-
-    import app
-    from sqlalchemy.orm import configure_mappers
-    from twilio.rest import Client
-
-    import notifications.channels.registry  # noqa: F401 - the point is the import
-    import notifications.jobs
-    from core.db import utcnow
-    from notifications.models import OutboxMessage
-
-    try:
-        import urllib3.contrib.hface.protocols.http1  # noqa: F401 - urllib3-future's HTTP/1.1 (h11)
-    except ImportError:
-        pass
-    configure_mappers()
-    _ = Client("AC" + "0" * 32, "unused").messages  # loads twilio.rest.api.v2010... (~0.1 s)
-    build = app.build_process_runtime
-
-    def build_process_runtime(settings: Any = None) -> Any:
-        runtime = build(settings)
-        now = utcnow()
-        with runtime.db.session() as session:
-            notifications.jobs.attempt_send(session, runtime.settings, 0, 1, now)  # "missing": SELECT compiled
-            row = OutboxMessage(idempotency_key="bench-warm-up", kind="auto_reply", channel="sms",
-                                recipient_kind="caller", language="nl", status="queued", attempts=1,
-                                not_before=now, next_attempt_at=now, lease_until=now, created_at=now)
-            session.add(row)
-            session.flush()
-            # The columns attempt_send changes on success (last_error was None already):
-            row.status, row.provider_id, row.sent_at, row.lease_until = "sent", "warm-up", now, None
-            row.finished_at = now
-            session.flush()                     # the UPDATE of a sent row, compiled
-            session.rollback()
-        runtime.db.engine.dispose()
-        gc.freeze()
-        return runtime
-
-    app.build_process_runtime = build_process_runtime
+# --------------------------------------------------------------------------- profiling
 
 
 def profile_work_horses(directory: str) -> None:
@@ -239,7 +232,7 @@ def profile_work_horses(directory: str) -> None:
     original = BaseWorker.perform_job
 
     def perform_job(self: Any, job: Any, queue: Any, execution: Any) -> bool:
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(time.process_time) if os.environ.get("BENCH_PROFILE_CPU") else cProfile.Profile()
         t0 = time.perf_counter()
         try:
             return profile.runcall(original, self, job, queue, execution)

@@ -2,10 +2,11 @@
 
 RQ's `Worker` forks a child per job. Whatever the parent has not loaded, each
 child loads again (job modules, SQLAlchemy mapper configuration, the Twilio
-client's modules), and a lock another thread of the parent holds at the
-moment of the fork stays locked forever in the child. So the parent loads
-everything once, runs no threads of its own, and freezes what it has so
-copy-on-write pages stay shared.
+client's modules, compiled SQL, a channel's TLS context), and a lock another
+thread of the parent holds at the moment of the fork stays locked forever in
+the child. So the parent loads everything once, runs no threads of its own,
+and freezes what it has so copy-on-write pages stay shared. What a horse
+still pays for itself is measured by `bench/notifications.py --breakdown`.
 """
 from __future__ import annotations
 
@@ -30,14 +31,17 @@ def preload_for_fork(runtime: Runtime) -> None:
         except ImportError:
             pass
     configure_mappers()
-    from notifications.jobs import attempt_send, channels_for
+    from notifications.jobs import channels_for, warm_up
 
     for channel in channels_for(runtime.settings).values():  # clients built; no connection opened yet
         client = getattr(channel, "client", None)
         if client is not None:
             _ = client.messages  # twilio loads its REST API modules on first use
-    with runtime.db.session() as session:  # dialect set-up and the send job's SELECT compiled, once
-        attempt_send(session, runtime.settings, 0, 0, utcnow())  # no row 0: returns "missing"
+        prepare = getattr(channel, "prepare", None)
+        if prepare is not None:
+            prepare()
+    with runtime.db.session() as session:  # dialect set-up and the send job's SQL compiled, once
+        warm_up(session, runtime.settings, utcnow())
         session.rollback()
     runtime.db.engine.dispose()  # ...and no pooled connection for the children to share
     gc.freeze()

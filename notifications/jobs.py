@@ -39,11 +39,14 @@ import logging
 import random
 import threading
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from core.config import Settings
-from core.db import utcnow
+from core.db import UTCDateTime, utcnow
 from core.jobcontext import job_runtime
 from notifications import sendcheck
 from notifications.mediator_notices import notify_failed_message
@@ -54,9 +57,31 @@ from scheduler.models import Appointment, Participant
 
 STATUS_CALLBACK_PATH = "/telephony/sms/status"
 log = logging.getLogger(__name__)
-_rng = random.Random()
+# From the OS, not a seeded generator: work horses forked from one parent would all inherit the
+# same generator state and draw the same "random" delays, so retries would not spread at all.
+_rng = random.SystemRandom()
 _channels: dict[Settings, dict[str, Channel]] = {}
 _channels_lock = threading.Lock()
+
+# Core statements on the tables, not ORM loads and flushes: the job reads one row and writes one
+# outcome, and in a freshly forked work horse the ORM's identity map and unit of work cost several
+# times the queries themselves. Built once here, compiled once per process (before the fork).
+_m, _a, _p = OutboxMessage.__table__, Appointment.__table__, Participant.__table__
+LOAD_ROW = (select(_m.c.status, _m.c.attempts, _m.c.kind, _m.c.channel, _m.c.recipient_kind, _m.c.is_reminder,
+                   _m.c.appointment_id, _m.c.appointment_version, _m.c.participant_id, _m.c.deadline,
+                   _m.c.to_address, _m.c.subject, _m.c.body, _m.c.html_body, _m.c.attachment_ics)
+            .where(_m.c.id == bindparam("row_id")).with_for_update())
+LOAD_APPOINTMENT = select(_a.c.status, _a.c.version, _a.c.start).where(_a.c.id == bindparam("id"))
+LOAD_PARTICIPANT = (select(_p.c.withdrawn_at, _p.c.sms_allowed, _p.c.email_allowed)
+                    .where(_p.c.id == bindparam("id")))
+_this_row = update(_m).where(_m.c.id == bindparam("row_id"))
+_at = bindparam("at", type_=UTCDateTime())
+MARK_SENT = _this_row.values(status="sent", provider_id=bindparam("provider_id"), sent_at=_at, finished_at=_at,
+                             lease_until=None, last_error=None)
+FINISH = _this_row.values(status=bindparam("status"), finished_at=_at, lease_until=None,
+                          last_error=bindparam("error"))
+POSTPONE = _this_row.values(status="pending", next_attempt_at=_at, lease_until=None)
+RETRY = _this_row.values(status="pending", next_attempt_at=_at, lease_until=None, last_error=bindparam("error"))
 
 
 def channels_for(settings: Settings) -> dict[str, Channel]:
@@ -83,49 +108,77 @@ def send_message(row_id: int, attempt: int) -> str:
 
 def attempt_send(session: Session, settings: Settings, row_id: int, attempt: int, now: datetime) -> str:
     """The attempt inside the caller's write transaction (which commits the outcome)."""
-    row = session.get(OutboxMessage, row_id, with_for_update=True, populate_existing=True)
+    conn = session.connection()
+    row = conn.execute(LOAD_ROW, {"row_id": row_id}).first()
     if row is None:
         return "missing"
     if row.status != "queued" or row.attempts != attempt:
         return "stale"  # cancelled meanwhile, or a later attempt owns the row
 
-    decision = sendcheck.check(*_facts(session, row), now=now, quiet=sendcheck.QuietHours(
+    decision = sendcheck.check(*_facts(conn, row), now=now, quiet=sendcheck.QuietHours(
         settings.quiet_start, settings.quiet_end, settings.tz))
     if decision.action == "cancel":
-        _finish(row, "cancelled", now, decision.reason)
+        _finish(conn, row_id, "cancelled", now, decision.reason)
         return "cancelled"
     if decision.action == "skip":
-        _finish(row, "skipped", now, decision.reason)
+        _finish(conn, row_id, "skipped", now, decision.reason)
         return f"skipped:{decision.reason}"
     if decision.action == "postpone":
         assert decision.until is not None
-        row.status, row.next_attempt_at, row.lease_until = "pending", decision.until, None
+        conn.execute(POSTPONE, {"row_id": row_id, "at": decision.until})
         return "postponed"
+    return _deliver(conn, settings, row_id, row, now)
 
+
+def _deliver(conn: Connection, settings: Settings, row_id: int, row: Row[Any], now: datetime) -> str:
+    """Hand the message to its channel and write the outcome on the (locked) row."""
     channel = channels_for(settings).get(row.channel)
     if channel is None or row.to_address is None or row.body is None:
-        _finish(row, "dead", now, f"no {row.channel} channel configured" if channel is None else "nothing to send")
+        _finish(conn, row_id, "dead", now,
+                f"no {row.channel} channel configured" if channel is None else "nothing to send")
         return "dead"
+    # Our row id in the callback URL: a status that outruns this job's commit still finds the row.
+    callback = (settings.public_base_url.rstrip("/") + STATUS_CALLBACK_PATH + f"?message={row_id}"
+                if row.channel == "sms" else None)
     envelope = Envelope(
-        message_id=row.id, channel=row.channel, to=row.to_address, body=row.body, subject=row.subject,
-        html_body=row.html_body, attachment_ics=row.attachment_ics,
-        status_callback_url=settings.public_base_url.rstrip("/") + STATUS_CALLBACK_PATH if row.channel == "sms" else None)
+        message_id=row_id, channel=row.channel, to=row.to_address, body=row.body, subject=row.subject,
+        html_body=row.html_body, attachment_ics=row.attachment_ics, status_callback_url=callback)
     try:
         provider_id = channel.send(envelope)
     except PermanentSendError as exc:
-        _finish(row, "dead", now, _error("permanent", exc))
+        _finish(conn, row_id, "dead", now, _error("permanent", exc))
         return "dead"
     except TransientSendError as exc:
-        return _retry_or_die(row, settings, now, _error("transient", exc))
+        return _retry_or_die(conn, row_id, row.attempts, settings, now, _error("transient", exc))
     except Exception as exc:  # noqa: BLE001 - a channel bug or a job timeout: retry, and say what kind
         # Only the type: an unexpected exception's text could quote anything.
-        return _retry_or_die(row, settings, now, f"transient: unexpected {type(exc).__name__}")
-    row.status, row.provider_id, row.sent_at, row.lease_until = "sent", provider_id, now, None
-    row.finished_at, row.last_error = now, None
+        unexpected = f"transient: unexpected {type(exc).__name__}"
+        return _retry_or_die(conn, row_id, row.attempts, settings, now, unexpected)
+    mark_sent(conn, row_id, provider_id, now)
     return "sent"
 
 
-def _facts(session: Session, row: OutboxMessage) -> tuple[
+def mark_sent(conn: Connection, row_id: int, provider_id: str, now: datetime) -> None:
+    conn.execute(MARK_SENT, {"row_id": row_id, "provider_id": provider_id, "at": now})
+
+
+def warm_up(session: Session, settings: Settings, now: datetime) -> None:
+    """Run every statement of the job once on a row that does not exist (id 0).
+
+    In the caller's transaction, which should roll back. A forking worker does this before its
+    first fork, so each work horse finds the SQL compiled instead of compiling it for its one job.
+    """
+    attempt_send(session, settings, 0, 0, now)
+    conn = session.connection()
+    conn.execute(LOAD_APPOINTMENT, {"id": 0}).first()
+    conn.execute(LOAD_PARTICIPANT, {"id": 0}).first()
+    mark_sent(conn, 0, "warm-up", now)
+    _finish(conn, 0, "skipped", now, "warm-up")
+    conn.execute(POSTPONE, {"row_id": 0, "at": now})
+    _retry_or_die(conn, 0, 1, settings, now, "warm-up")
+
+
+def _facts(conn: Connection, row: Row[Any]) -> tuple[
         sendcheck.MessageFacts, sendcheck.AppointmentFacts | None, sendcheck.ParticipantFacts | None]:
     """Plain data for the check, read in this transaction (after the row lock)."""
     message = sendcheck.MessageFacts(kind=row.kind, channel=row.channel, recipient_kind=row.recipient_kind,
@@ -133,28 +186,28 @@ def _facts(session: Session, row: OutboxMessage) -> tuple[
                                      deadline=row.deadline)
     appointment = participant = None
     if row.appointment_id is not None:
-        a = session.get(Appointment, row.appointment_id, populate_existing=True)
+        a = conn.execute(LOAD_APPOINTMENT, {"id": row.appointment_id}).first()
         if a is not None:
             appointment = sendcheck.AppointmentFacts(status=a.status, version=a.version, start=a.start)
     if row.participant_id is not None:
-        p = session.get(Participant, row.participant_id, populate_existing=True)
+        p = conn.execute(LOAD_PARTICIPANT, {"id": row.participant_id}).first()
         if p is not None:
             participant = sendcheck.ParticipantFacts(withdrawn=p.withdrawn_at is not None,
                                                      sms_allowed=p.sms_allowed, email_allowed=p.email_allowed)
     return message, appointment, participant
 
 
-def _retry_or_die(row: OutboxMessage, settings: Settings, now: datetime, error: str) -> str:
-    if row.attempts >= settings.message_max_attempts:
-        _finish(row, "dead", now, f"{error} (after {row.attempts} attempts)")
+def _retry_or_die(conn: Connection, row_id: int, attempts: int, settings: Settings, now: datetime,
+                  error: str) -> str:
+    if attempts >= settings.message_max_attempts:
+        _finish(conn, row_id, "dead", now, f"{error} (after {attempts} attempts)")
         return "dead"
-    row.status, row.lease_until, row.last_error = "pending", None, error[:300]
-    row.next_attempt_at = next_attempt(now, row.attempts, _rng)
+    conn.execute(RETRY, {"row_id": row_id, "at": next_attempt(now, attempts, _rng), "error": error[:300]})
     return "retry"
 
 
-def _finish(row: OutboxMessage, status: str, now: datetime, reason: str) -> None:
-    row.status, row.finished_at, row.lease_until, row.last_error = status, now, None, reason[:300]
+def _finish(conn: Connection, row_id: int, status: str, now: datetime, reason: str) -> None:
+    conn.execute(FINISH, {"row_id": row_id, "status": status, "at": now, "error": reason[:300]})
 
 
 def _error(kind: str, exc: Exception) -> str:

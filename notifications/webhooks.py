@@ -58,13 +58,25 @@ def _error_code(raw: str | None) -> str | None:
 
 
 def apply_status(session: Session, settings: Settings, sid: str, status: str, error_code: str | None,
-                 now: datetime) -> bool:
-    """Move the row with this provider id forward; False when nothing changed (unknown, late, repeated)."""
+                 now: datetime, message_id: int | None = None) -> bool:
+    """Move the row with this provider id forward; False when nothing changed (unknown, late, repeated).
+
+    `message_id` (our row id, in the callback URL we give Twilio) lets an early
+    callback wait for the send job: the job holds the row's lock from before
+    the provider call until it commits the provider id, so locking the row by
+    id first means a "failed" that outruns that commit is applied, not lost.
+    """
     rank = PROVIDER_RANK.get(status)
     if rank is None:
         return False
-    row = session.scalar(select(OutboxMessage).where(OutboxMessage.provider_id == sid)
-                         .order_by(OutboxMessage.id).limit(1).with_for_update())
+    row = None
+    if message_id is not None:
+        row = session.get(OutboxMessage, message_id, with_for_update=True, populate_existing=True)
+        if row is not None and row.provider_id != sid:
+            row = None  # another attempt's message, or a forged id: fall back to the provider id
+    if row is None:
+        row = session.scalar(select(OutboxMessage).where(OutboxMessage.provider_id == sid)
+                             .order_by(OutboxMessage.id).limit(1).with_for_update())
     if row is None:
         return False
     current_rank = PROVIDER_RANK.get(row.provider_status or "", -1)
@@ -111,7 +123,7 @@ def sms_status() -> Response:
         runtime = current()
         with runtime.db.write_session() as session:
             changed = apply_status(session, runtime.settings, sid, status, _error_code(form.get("ErrorCode")),
-                                   utcnow())
+                                   utcnow(), request.args.get("message", type=int))
         log.info("sms status %s for %s: %s", status, sid, "applied" if changed else "no change")
     return _twiml(MessagingResponse())
 

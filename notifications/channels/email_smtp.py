@@ -132,6 +132,16 @@ class SmtpEmailChannel:
             self._tls = ssl.create_default_context()
         return self._tls
 
+    def prepare(self) -> None:
+        """Resolve the EHLO name and load the TLS context now, not at the first message.
+
+        A forking worker calls this before it forks: otherwise every work horse
+        would do both again for its one message and throw them away.
+        """
+        self._local_hostname()
+        if self.port == 465 or self.starttls:
+            self._tls_context()
+
     def _connect(self) -> smtplib.SMTP:
         if self.port == 465:
             return smtplib.SMTP_SSL(self.host, self.port, local_hostname=self._local_hostname(),

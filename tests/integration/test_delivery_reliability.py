@@ -56,7 +56,7 @@ def test_transient_failures_are_retried_with_backoff_until_sent(
     assert [r.status for r in twilio_standin.requests] == [503, 429, 201]
     assert final[base].provider_id == twilio_standin.messages[0].sid
     form = twilio_standin.messages[0].form
-    assert form["To"] == NUMBER and form["StatusCallback"] == "https://pendel.test/telephony/sms/status"
+    assert form["To"] == NUMBER and form["StatusCallback"] == f"https://pendel.test/telephony/sms/status?message={base}"
     assert [m.rcpt_tos for m in smtp_server.messages] == [("bemiddelaar@example.org",)]
     assert final[base + 1].provider_id == smtp_server.messages[0].message["Message-ID"]
 

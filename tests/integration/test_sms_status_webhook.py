@@ -124,3 +124,30 @@ def test_parallel_failure_callbacks_notify_once(app: Any, runtime: Any, world: d
     with runtime.db.session() as s:
         assert s.get(OutboxMessage, row_id).status == "undelivered"
     assert len(messages(runtime, "mediator_notice")) == 1
+
+
+def test_a_status_that_outruns_the_send_jobs_commit_waits_for_it(client: Any, runtime: Any,
+                                                                 world: dict[str, Any]) -> None:
+    """The job holds the row lock through the provider call; Twilio's "failed" may arrive before it commits."""
+    from tests.integration.sms_helpers import post
+
+    with runtime.db.session() as s:
+        row_id = s.scalars(select(OutboxMessage.id).where(OutboxMessage.channel == "sms")).one()
+    answers: list[int] = []
+    job = runtime.db.sessions()
+    row = job.get(OutboxMessage, row_id, with_for_update=True)  # the send job, mid provider call
+    webhook = threading.Thread(target=lambda: answers.append(post(
+        client, f"/telephony/sms/status?message={row_id}",
+        {"MessageSid": "SMearly1", "MessageStatus": "failed", "ErrorCode": "30006"}).status_code))
+    webhook.start()
+    webhook.join(timeout=1.0)
+    assert webhook.is_alive(), "the callback must wait for the job's lock"
+    row.status, row.provider_id, row.provider_status, row.sent_at = "sent", "SMearly1", "queued", utcnow()
+    job.commit()
+    job.close()
+    webhook.join(timeout=30)
+    assert answers == [200]
+    with runtime.db.session() as s:
+        row = s.get(OutboxMessage, row_id)
+        assert (row.status, row.provider_status) == ("undelivered", "failed")
+        assert row.last_error == "failed at the provider (error 30006)"
