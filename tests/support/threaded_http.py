@@ -83,6 +83,8 @@ class _Handler(BaseHTTPRequestHandler):
 class ThreadedHTTPServer:
     """Serves `answer` on host:port (0: a free port) in a thread; thread-safe start and stop."""
 
+    handler_class: type[BaseHTTPRequestHandler] = _Handler
+
     def __init__(self, answer: Answer, host: str = "127.0.0.1", port: int = 0) -> None:
         self.answer, self.host, self.port = answer, host, port
         self.stopping = threading.Event()  # set while stopping: a delayed answer should give up
@@ -103,7 +105,7 @@ class ThreadedHTTPServer:
         if self._server is not None:
             raise RuntimeError("the server is already running")
         self.stopping.clear()
-        server = _Server((self.host, self.port), _Handler)
+        server = _Server((self.host, self.port), self.handler_class)
         server.owner = self
         self.port = server.server_address[1]
         self._server = server

@@ -22,7 +22,7 @@ from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.support.threaded_http import ThreadedHTTPServer, _Handler, _Server
+from tests.support.threaded_http import ThreadedHTTPServer, _Handler
 
 CALLS = re.compile(r"^/2010-04-01/Accounts/(?P<account>[^/]+)/Calls(?:/(?P<sid>CA[0-9a-f]{32}))?\.json$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -99,22 +99,11 @@ class _ListsHandler(_Handler):
 class FormListsHTTPServer(ThreadedHTTPServer):
     """`ThreadedHTTPServer` whose `answer` callback can read `lists()`: all values of the form's fields."""
 
+    handler_class = _ListsHandler
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.local = threading.local()
 
     def lists(self) -> dict[str, list[str]]:
         return dict(getattr(self.local, "lists", {}))
-
-    def start(self) -> None:
-        """As the base class, with the handler that keeps repeated fields."""
-        if self._server is not None:
-            raise RuntimeError("the server is already running")
-        self.stopping.clear()
-        server = _Server((self.host, self.port), _ListsHandler)
-        server.owner = self
-        self.port = server.server_address[1]
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"http-standin-{self.port}", daemon=True)
-        self._thread.start()
