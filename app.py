@@ -100,6 +100,13 @@ def main() -> None:
     """Development server on the embedded defaults."""
     os.environ.setdefault("PENDEL_ENV", "development")
     os.environ.setdefault("TWILIO_SKIP_SIGNATURE_CHECK", "true")
+    host = os.environ.get("HOST", "127.0.0.1")
+    try:
+        port = int(os.environ.get("PORT", "5000"))
+    except ValueError:
+        sys.exit("pendel: configuration error: PORT must be a port number")
+    # The phone line's TwiML points Twilio at PUBLIC_BASE_URL: on another port, follow it.
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}")
     try:
         app = create_app()
     except ConfigError as exc:
@@ -122,8 +129,6 @@ def main() -> None:
 
         start_thread_worker(runtime.redis)
         start_periodic_thread(runtime)  # dispatch and purge; with REDIS_URL, worker.py processes do this
-    host = os.environ.get("HOST", "127.0.0.1")
-    port = int(os.environ.get("PORT", "5000"))
     app.run(host=host, port=port, debug=False, threaded=True, use_reloader=False)
 
 
