@@ -80,17 +80,9 @@ class Gunicorn:
         """The master's children (gunicorn's workers), from /proc."""
         if self.proc is None:
             return []
-        out = []
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    with open(f"/proc/{entry}/stat") as f:
-                        fields = f.read().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                if int(fields[1]) == self.proc.pid:
-                    out.append(int(entry))
-        return sorted(out)
+        from tests.support.private_redis import children_of
+
+        return sorted(children_of(self.proc.pid))
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None

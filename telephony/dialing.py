@@ -51,12 +51,13 @@ def ring_staff(call: CallState, ctx: LineContext, staff: list[User], speaker: Sp
     return response
 
 
-def screen(ctx: LineContext) -> VoiceResponse:
-    """What a staff phone hears when it picks up: press 1 to take the call; silence hangs up."""
+def screen(ctx: LineContext, action: str | None = None, text: str = "staff_screen",
+           **hints: object) -> VoiceResponse:
+    """What a staff phone hears when it picks up: press 1 (to take the call, or to call back); silence hangs up."""
     response = VoiceResponse()
-    gather = Gather(input="dtmf", num_digits=1, timeout=SCREEN_SECONDS, action=url(ctx, SCREEN_ANSWER_PATH),
-                    method="POST")
-    Speaker(ctx, STAFF_LANGUAGE).add("staff_screen").into(gather)
+    gather = Gather(input="dtmf", num_digits=1, timeout=SCREEN_SECONDS,
+                    action=action or url(ctx, SCREEN_ANSWER_PATH), method="POST")
+    Speaker(ctx, STAFF_LANGUAGE).add(text, **hints).into(gather)
     response.append(gather)
     response.hangup()
     return response

@@ -13,7 +13,7 @@ import logging
 from flask import Blueprint, Response, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from core.models import User
 from core.runtime import current
@@ -89,13 +89,7 @@ def callback_staff(call_id: int) -> Response:
             return _gone(ctx)
         request_row = live[1]
         hints = {"number_typed_in": request_row.number_typed_in, "may_identify": request_row.may_identify}
-    response = VoiceResponse()
-    gather = Gather(input="dtmf", num_digits=1, timeout=dialing.SCREEN_SECONDS,
-                    action=_callback_url(ctx, call_id, "staff/answer"), method="POST")
-    Speaker(ctx, dialing.STAFF_LANGUAGE).add("callback_screen", **hints).into(gather)
-    response.append(gather)
-    response.hangup()
-    return twiml(response)
+    return twiml(dialing.screen(ctx, _callback_url(ctx, call_id, "staff/answer"), "callback_screen", **hints))
 
 
 @staff_voice_bp.post("/telephony/voice/callback/<int:call_id>/staff/answer")
