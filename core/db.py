@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, Insert, MetaData, Table, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -63,6 +65,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+@lru_cache(maxsize=32)
+def insert_unless_exists(dialect_name: str, table: Table, key: tuple[str, ...], returning: tuple[str, ...],
+                         key_where_sql: str | None = None) -> Insert:
+    """`INSERT … ON CONFLICT (key) DO NOTHING RETURNING …` for this dialect, built once.
+
+    Returns no row when a row with that key exists, or when a parallel
+    transaction has just inserted one (PostgreSQL waits for it to commit
+    first): one statement where a SELECT followed by an INSERT would race.
+    `key_where_sql` names a partial unique index's condition.
+    """
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (dialect.insert(table)
+            .on_conflict_do_nothing(index_elements=[table.c[name] for name in key],
+                                    index_where=text(key_where_sql) if key_where_sql else None)
+            .returning(*(table.c[name] for name in returning)))
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

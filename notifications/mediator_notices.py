@@ -54,11 +54,11 @@ def notify(session: Session, settings: Settings, mediators: Iterable[Mediator], 
             "start": notice.start.astimezone(settings.tz) if notice.start else None,
             "text": notice.text[:MAX_QUOTED] if notice.text else None, "error": notice.error,
             "pendel_url": settings.public_base_url})
-        row = add_message(session, NewMessage(
+        row_id = add_message(session, NewMessage(
             key=f"{notice.key}:m{mediator.id}", kind="mediator_notice", channel="email",
             recipient_kind="mediator", to=mediator.email, language=MEDIATOR_LANGUAGE, body=rendered.text,
             subject=rendered.subject, html_body=rendered.html, mediator_id=mediator.id), now)
-        queued += row is not None
+        queued += row_id is not None
     return queued
 
 

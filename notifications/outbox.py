@@ -4,10 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from core.db import insert_unless_exists
 from notifications.models import OPEN_STATUSES, OutboxMessage
+
+_TABLE = OutboxMessage.__table__
 
 
 @dataclass(frozen=True)
@@ -32,23 +35,27 @@ class NewMessage:
     segments: int | None = None
 
 
-def add_message(session: Session, message: NewMessage, now: datetime) -> OutboxMessage | None:
-    """Queue one message; a message with the same idempotency key is never written twice."""
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == message.key)):
-        return None
+def add_message(session: Session, message: NewMessage, now: datetime) -> int | None:
+    """Queue one message and return its row id; a message with the same idempotency key is never written twice.
+
+    One `INSERT … ON CONFLICT DO NOTHING` (None when the key exists, also
+    when a parallel transaction just wrote it), on the session's connection
+    and so in its transaction. A plain statement, not an ORM object: a
+    callback request's confirmation is written on the phone line's last
+    answer, where the unit of work would be most of the cost.
+    """
     when = message.not_before or now
-    row = OutboxMessage(
-        idempotency_key=message.key, kind=message.kind, channel=message.channel,
-        recipient_kind=message.recipient_kind, participant_id=message.participant_id,
-        mediator_id=message.mediator_id, appointment_id=message.appointment_id,
-        appointment_version=message.appointment_version, language=message.language,
-        is_reminder=message.is_reminder, to_address=message.to, subject=message.subject, body=message.body,
-        html_body=message.html_body, attachment_ics=message.attachment_ics, status="pending",
-        not_before=when, deadline=message.deadline, next_attempt_at=when, attempts=0,
-        segments=message.segments, created_at=now)
-    session.add(row)
-    session.flush()
-    return row
+    conn = session.connection()
+    statement = insert_unless_exists(conn.dialect.name, _TABLE, ("idempotency_key",), ("id",))
+    return conn.execute(statement, {
+        "idempotency_key": message.key, "kind": message.kind, "channel": message.channel,
+        "recipient_kind": message.recipient_kind, "participant_id": message.participant_id,
+        "mediator_id": message.mediator_id, "appointment_id": message.appointment_id,
+        "appointment_version": message.appointment_version, "language": message.language,
+        "is_reminder": message.is_reminder, "to_address": message.to, "subject": message.subject,
+        "body": message.body, "html_body": message.html_body, "attachment_ics": message.attachment_ics,
+        "status": "pending", "not_before": when, "deadline": message.deadline, "next_attempt_at": when,
+        "attempts": 0, "segments": message.segments, "created_at": now}).scalar()
 
 
 def cancel_pending(session: Session, now: datetime, *, appointment_id: int | None = None,

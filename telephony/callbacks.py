@@ -9,13 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone, tzinfo
 
-from functools import lru_cache
-
-from sqlalchemy import Insert, Integer, bindparam, func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Integer, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
+from core.db import insert_unless_exists, utcnow
 from core.events import publish
 from core.officehours import OfficeHours
 from core.workdays import WorkingDayCalendar
@@ -50,13 +47,18 @@ def _utc(day: date, at: time, tz: tzinfo) -> datetime:
     return datetime.combine(day, at, tzinfo=tz).astimezone(timezone.utc)
 
 
+_CASES, _PARTICIPANTS = Case.__table__, Participant.__table__
+# Built once (the phone line's last answer runs it): the newest open case with a participant on this number.
+_LINKED_CASE = (select(_CASES.c.id).join(_PARTICIPANTS, _PARTICIPANTS.c.case_id == _CASES.c.id)
+                .where(_PARTICIPANTS.c.phone == bindparam("phone"), _CASES.c.status != "closed")
+                .order_by(_CASES.c.id.desc()).limit(1))
+
+
 def linked_case_id(session: Session, caller: str | None) -> int | None:
     """The open case of a participant who called from their own number (newest case if several)."""
     if caller is None:
         return None
-    return session.scalar(select(Case.id).join(Participant, Participant.case_id == Case.id)
-                          .where(Participant.phone == caller, Case.status != "closed")
-                          .order_by(Case.id.desc()).limit(1))
+    return session.connection().execute(_LINKED_CASE, {"phone": caller}).scalar()
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def submit(session: Session, choices: Choices, window: Window) -> int:
     values = _values(choices, window)
     for _ in range(3):
         now = utcnow()
-        new_id = conn.execute(_insert_statement(conn.dialect.name),
+        new_id = conn.execute(insert_unless_exists(conn.dialect.name, _TABLE, ("number",), ("id",), OPEN_SQL),
                               {**values, "case_id": case_id, "status": "open", "created_at": now,
                                "updated_at": now}).scalar()
         request_id = new_id if new_id is not None else conn.execute(
@@ -119,11 +121,3 @@ _OPEN = _TABLE.c.status.in_(OPEN_STATUSES)
 _UPDATE_OPEN = (update(_TABLE).where(_TABLE.c.number == bindparam("where_number"), _OPEN)
                 .values(case_id=func.coalesce(bindparam("new_case_id", type_=Integer), _TABLE.c.case_id))
                 .returning(_TABLE.c.id))
-
-
-@lru_cache(maxsize=2)
-def _insert_statement(dialect_name: str) -> Insert:
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return (dialect.insert(_TABLE)
-            .on_conflict_do_nothing(index_elements=[_TABLE.c.number], index_where=text(OPEN_SQL))
-            .returning(_TABLE.c.id))

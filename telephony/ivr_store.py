@@ -12,13 +12,11 @@ so webhooks for one call are still applied one at a time.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from typing import Any, Callable
 
-from sqlalchemy import Connection, Insert, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, bindparam, select, update
 
-from core.db import utcnow
+from core.db import insert_unless_exists, utcnow
 from telephony.models import IvrCall
 
 TABLE = IvrCall.__table__
@@ -57,19 +55,12 @@ _LOCK = select(*_COLUMNS).where(TABLE.c.call_sid == bindparam("sid")).with_for_u
 _UPDATE = update(TABLE).where(TABLE.c.call_sid == bindparam("where_sid"))
 
 
-@lru_cache(maxsize=2)
-def _insert_statement(dialect_name: str) -> Insert:
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return (dialect.insert(TABLE).on_conflict_do_nothing(index_elements=[TABLE.c.call_sid])
-            .returning(*_COLUMNS))
-
-
 def _state(row: Any) -> CallState:
     return CallState(**row._mapping)
 
 
 def _insert(conn: Connection, values: dict[str, Any]) -> Any:
-    return conn.execute(_insert_statement(conn.dialect.name), values).first()
+    return conn.execute(insert_unless_exists(conn.dialect.name, TABLE, ("call_sid",), FIELDS), values).first()
 
 
 def lock(conn: Connection, sid: str) -> CallState | None:

@@ -1,7 +1,10 @@
 """What every voice webhook shares: the TwiML response, the line's context, the CallSid."""
 from __future__ import annotations
 
+from typing import Any, Hashable
+
 from flask import Response, request
+from twilio.twiml import TwiML
 from twilio.twiml.voice_response import VoiceResponse
 
 from core.runtime import current
@@ -9,10 +12,37 @@ from telephony import clock
 from telephony.ivr_prompts import LineContext
 
 MAX_SID = 64
+# Serialised answers by their shape. Callers hear the same few dozen answers (a question, its turn,
+# the same opening time), and ElementTree serialisation is a good part of a webhook's own work.
+_XML: dict[Hashable, str] = {}
+_XML_MAX = 4096
 
 
 def twiml(response: VoiceResponse) -> Response:
-    return Response(str(response), status=200, mimetype="text/xml")
+    return Response(_xml(response), status=200, mimetype="text/xml")
+
+
+def _xml(response: TwiML) -> str:
+    """`str(response)`, the twilio library's serialisation, remembered for answers of the same shape."""
+    try:
+        key = _shape(response)
+        hash(key)
+    except TypeError:  # an attribute value that is not hashable: serialise every time
+        return str(response)
+    xml = _XML.get(key)
+    if xml is None:
+        xml = str(response)
+        if len(_XML) < _XML_MAX:
+            _XML[key] = xml
+    return xml
+
+
+def _shape(node: Any) -> Hashable:
+    """Everything the serialisation reads: name, attributes (with their types: True is not 1), text, children."""
+    if isinstance(node, str):
+        return node
+    return (node.name, tuple(sorted((k, type(v), v) for k, v in node.attrs.items())), node.value,
+            tuple(_shape(child) for child in node.verbs))
 
 
 def line_context() -> LineContext:

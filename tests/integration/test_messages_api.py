@@ -32,10 +32,10 @@ def world(runtime: Any) -> dict[str, Any]:
                                           body="secret text", subject=None)
             values.update(kw)
             status = values.pop("status", "pending")
-            row = add_message(s, NewMessage(**values), now)
-            assert row is not None
-            row.status = status
-            ids[name] = row.id
+            row_id = add_message(s, NewMessage(**values), now)
+            assert row_id is not None
+            s.get_one(OutboxMessage, row_id).status = status
+            ids[name] = row_id
 
         message("mine_sms", participant_id=mine.participants[0].id, status="sent")
         message("mine_email", channel="email", to="p@example.net", participant_id=mine.participants[1].id,
