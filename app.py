@@ -12,6 +12,7 @@ import sys
 
 from flask import Flask
 
+from core.auth import CookieSessions
 from core.config import ConfigError, Settings, load_settings
 from core.jobcontext import set_job_runtime
 from core.problems import register_error_handlers
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         TESTING=settings.testing,
     )
+    app.session_interface = CookieSessions()
     app.extensions["pendel"] = runtime
     set_job_runtime(runtime)
     register_error_handlers(app)

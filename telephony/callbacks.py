@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone, tzinfo
+from functools import lru_cache
 
-from sqlalchemy import Integer, bindparam, func, select, update
+from sqlalchemy import Insert, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from core.db import insert_unless_exists, utcnow
@@ -48,17 +49,11 @@ def _utc(day: date, at: time, tz: tzinfo) -> datetime:
 
 
 _CASES, _PARTICIPANTS = Case.__table__, Participant.__table__
-# Built once (the phone line's last answer runs it): the newest open case with a participant on this number.
-_LINKED_CASE = (select(_CASES.c.id).join(_PARTICIPANTS, _PARTICIPANTS.c.case_id == _CASES.c.id)
-                .where(_PARTICIPANTS.c.phone == bindparam("phone"), _CASES.c.status != "closed")
-                .order_by(_CASES.c.id.desc()).limit(1))
-
-
-def linked_case_id(session: Session, caller: str | None) -> int | None:
-    """The open case of a participant who called from their own number (newest case if several)."""
-    if caller is None:
-        return None
-    return session.connection().execute(_LINKED_CASE, {"phone": caller}).scalar()
+# The open case of a participant who called from their own number (the newest if several; none for a
+# withheld number): part of the statement that takes the request, so it costs no round trip of its own.
+_CALLERS_CASE = (select(_CASES.c.id).join(_PARTICIPANTS, _PARTICIPANTS.c.case_id == _CASES.c.id)
+                 .where(_PARTICIPANTS.c.phone == bindparam("caller_phone"), _CASES.c.status != "closed")
+                 .order_by(_CASES.c.id.desc()).limit(1).scalar_subquery())
 
 
 @dataclass(frozen=True)
@@ -84,17 +79,14 @@ def submit(session: Session, choices: Choices, window: Window) -> int:
     latest call's wishes. Should that open row be closed by staff between the
     two statements, the insert is simply tried again.
     """
-    case_id = linked_case_id(session, choices.caller_number)
     conn = session.connection()
-    values = _values(choices, window)
+    values = {**_values(choices, window), "caller_phone": choices.caller_number}
     for _ in range(3):
         now = utcnow()
-        new_id = conn.execute(insert_unless_exists(conn.dialect.name, _TABLE, ("number",), ("id",), OPEN_SQL),
-                              {**values, "case_id": case_id, "status": "open", "created_at": now,
-                               "updated_at": now}).scalar()
+        new_id = conn.execute(_insert_statement(conn.dialect.name),
+                              {**values, "status": "open", "created_at": now, "updated_at": now}).scalar()
         request_id = new_id if new_id is not None else conn.execute(
-            _UPDATE_OPEN, {**values, "new_case_id": case_id, "updated_at": now, "where_number": choices.number}
-        ).scalar()
+            _UPDATE_OPEN, {**values, "updated_at": now, "where_number": choices.number}).scalar()
         if request_id is not None:
             break
     else:
@@ -119,5 +111,11 @@ _TABLE = CallbackRequest.__table__
 _OPEN = _TABLE.c.status.in_(OPEN_STATUSES)
 # A known case link is never dropped by a later call from another (or a withheld) number.
 _UPDATE_OPEN = (update(_TABLE).where(_TABLE.c.number == bindparam("where_number"), _OPEN)
-                .values(case_id=func.coalesce(bindparam("new_case_id", type_=Integer), _TABLE.c.case_id))
+                .values(case_id=func.coalesce(_CALLERS_CASE, _TABLE.c.case_id))
                 .returning(_TABLE.c.id))
+
+
+@lru_cache(maxsize=2)
+def _insert_statement(dialect_name: str) -> Insert:
+    return (insert_unless_exists(dialect_name, _TABLE, ("number",), ("id",), OPEN_SQL)
+            .values(case_id=_CALLERS_CASE))

@@ -216,3 +216,20 @@ def test_a_participant_calling_is_linked_to_their_open_case_and_hears_nothing_of
         assert reference not in p.xml and name not in p.xml
     linked = {r.number: r.case_id for r in requests(runtime)}
     assert linked == {phone: case_id, "+31687650000": None}
+
+
+def test_the_case_link_of_an_open_request_is_added_by_the_participants_call_and_never_dropped(
+        client: Any, runtime: Any, at: Any) -> None:
+    with runtime.db.write_session() as s:
+        case = factories.case(s, [factories.mediator(s)])
+        phone, case_id = case.participants[0].phone, case.id
+    national = "0" + phone[3:]
+    # A withheld number keying in the participant's number: nothing says it is them, so no link yet.
+    Caller(client, "anonymous").walk("2", national, "1", "1")
+    assert [(r.number, r.case_id) for r in requests(runtime)] == [(phone, None)]
+    # The participant calls from that number: the open request is theirs, and now linked.
+    Caller(client, phone).walk("2", "1", "2", "1", "2")
+    assert [(r.number, r.case_id, r.moment) for r in requests(runtime)] == [(phone, case_id, "afternoon")]
+    # Another withheld call for the same number updates the request but keeps the link.
+    Caller(client, "anonymous").walk("2", national, "3", "2")
+    assert [(r.number, r.case_id, r.moment) for r in requests(runtime)] == [(phone, case_id, "no_preference")]
