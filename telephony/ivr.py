@@ -55,6 +55,16 @@ def current(session: Session, call: CallState, ctx: LineContext) -> VoiceRespons
     return question(call, ctx, speaker)
 
 
+def may_take_request(call: CallState) -> bool:
+    """Whether an answer now may take the callback request (see `answer`), which reads the caller's choices.
+
+    Every other answer to a question reads only the step, language, turn,
+    failed tries and the calling number, so it can be applied as asked
+    (telephony.ivr_store.as_asked) without reading the call's row.
+    """
+    return call.step == "confirmation" or (call.step == "identify" and not call.caller_number)
+
+
 def answer(session: Session, call: CallState, digits: str, ctx: LineContext) -> VoiceResponse:
     """Apply the caller's key(s) to the current step and move on (or ask again)."""
     speaker = Speaker(ctx, call.language)

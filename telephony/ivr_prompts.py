@@ -3,7 +3,8 @@
 Built with the `twilio` library's VoiceResponse, so every answer is valid
 TwiML; the words come from telephony.speech. Each question is a DTMF-only
 `<Gather>` whose action carries the question's turn number (see
-telephony.models.IvrCall) and posts even when the caller pressed nothing
+telephony.models.IvrCall) and the question as asked (telephony.ivr_store.Asked),
+and posts even when the caller pressed nothing
 (`actionOnEmptyResult`), so silence is handled like a wrong key: asked again,
 at most a few times, then a friendly goodbye. Nothing is ever recorded.
 """
@@ -18,7 +19,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from core.config import Settings
 from core.officehours import OfficeHours, is_open, next_opening
 from core.workdays import WorkingDayCalendar
-from telephony.ivr_store import CallState
+from telephony.ivr_store import Asked, CallState
 from telephony.numbers import last_four
 from telephony.speech import say, spoken_day
 
@@ -55,8 +56,10 @@ class LineContext:
     def voice(self, language: str) -> str:
         return self.settings.voice_en if language == "en" else self.settings.voice_nl
 
-    def answer_url(self, turn: int) -> str:
-        return self.settings.public_base_url.rstrip("/") + ANSWER_PATH.format(turn=turn)
+    def answer_url(self, call: CallState) -> str:
+        """Where the answer to the question `call` is at goes: its turn, and the question as asked (ivr_store.Asked)."""
+        return (self.settings.public_base_url.rstrip("/") + ANSWER_PATH.format(turn=call.turn)
+                + "?" + Asked.of(call).query())
 
 
 class Speaker:
@@ -99,10 +102,10 @@ def question(call: CallState, ctx: LineContext, speaker: Speaker, lead: Speaker 
     if lead is not None:
         lead.into(response)
     if step == "enter_number":
-        gather = Gather(input="dtmf", finish_on_key="#", timeout=NUMBER_TIMEOUT, action=ctx.answer_url(call.turn),
+        gather = Gather(input="dtmf", finish_on_key="#", timeout=NUMBER_TIMEOUT, action=ctx.answer_url(call),
                         method="POST", action_on_empty_result=True)
     else:
-        gather = Gather(input="dtmf", num_digits=1, timeout=KEY_TIMEOUT, action=ctx.answer_url(call.turn),
+        gather = Gather(input="dtmf", num_digits=1, timeout=KEY_TIMEOUT, action=ctx.answer_url(call),
                         method="POST", action_on_empty_result=True)
     speaker.into(gather)
     response.append(gather)

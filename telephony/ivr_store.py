@@ -8,11 +8,19 @@ dataclass (`CallState`), which the menu logic (telephony.ivr) changes like
 any object; the ORM is not involved, so no identity map or flush is paid
 for on every key press. The row lock is held until the request's commit,
 so webhooks for one call are still applied one at a time.
+
+Most answers need not read the row at all: each question's action URL names
+the question as it was asked (`Asked`: step, language, failed tries; the
+turn is in the path), which with the calling number is all an answer to it
+reads. `save_if_asked` then writes the answer with one `UPDATE … WHERE` the
+row is still as asked, and writes nothing when it is not (a retried or
+parallel webhook got there first), so the caller can apply the answer to
+the row as it is, under its lock. Nothing personal is in those URLs.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from sqlalchemy import Connection, bindparam, select, update
 
@@ -48,19 +56,72 @@ class CallState:
         return {name: getattr(self, name) for name in FIELDS}
 
 
+class _NotRead:
+    """A column an answer was applied without reading (see `as_asked`): deciding anything on it is a bug."""
+
+    def __bool__(self) -> bool:
+        raise TypeError("an ivr_calls column that was not read")
+
+    def __repr__(self) -> str:
+        return "NOT_READ"
+
+
+NOT_READ: Any = _NotRead()
+QUESTION_STEPS = frozenset({"menu", "confirm_number", "enter_number", "moment", "identify", "confirmation"})
+LANGUAGES = frozenset({"nl", "en"})
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question as it was asked, carried in its action URL: `?step=…&lang=…&tries=…`."""
+
+    step: str
+    language: str
+    retries: int
+
+    @classmethod
+    def of(cls, call: CallState) -> "Asked":
+        return cls(call.step, call.language, call.retries)
+
+    def query(self) -> str:
+        return f"step={self.step}&lang={self.language}&tries={self.retries}"
+
+    @classmethod
+    def from_query(cls, args: Mapping[str, str]) -> "Asked | None":
+        """The question an action URL names; None when it names none (an older URL, or nonsense)."""
+        step, language, tries = args.get("step"), args.get("lang"), args.get("tries", "")
+        if step not in QUESTION_STEPS or language not in LANGUAGES or not (tries.isdigit() and len(tries) == 1):
+            return None
+        return cls(step, language, int(tries))
+
+
+def as_asked(sid: str, turn: int, asked: Asked, caller_number: str | None) -> CallState:
+    """The call as it stood when `asked`: what an answer to a question reads, every other column NOT_READ."""
+    return CallState(call_sid=sid, caller_number=caller_number, language=asked.language, step=asked.step,
+                     turn=turn, retries=asked.retries, number=NOT_READ, number_typed_in=NOT_READ,
+                     moment=NOT_READ, may_identify=NOT_READ, wants_confirmation=NOT_READ, callback_id=NOT_READ,
+                     accepted_by_id=NOT_READ, call_status=NOT_READ)
+
+
 FIELDS = tuple(CallState.__dataclass_fields__)
 _COLUMNS = [TABLE.c[name] for name in FIELDS]
 # Built once: statements are executed with parameters, so SQLAlchemy reuses their compiled form.
 _LOCK = select(*_COLUMNS).where(TABLE.c.call_sid == bindparam("sid")).with_for_update()
 _UPDATE = update(TABLE).where(TABLE.c.call_sid == bindparam("where_sid"))
+_UPDATE_IF_ASKED = _UPDATE.where(
+    TABLE.c.step == bindparam("seen_step"), TABLE.c.turn == bindparam("seen_turn"),
+    TABLE.c.language == bindparam("seen_language"), TABLE.c.retries == bindparam("seen_retries"),
+    TABLE.c.caller_number.is_not_distinct_from(bindparam("seen_caller")))
 
 
 def _state(row: Any) -> CallState:
-    return CallState(**row._mapping)
+    return CallState(*row)  # the statements select FIELDS in order
 
 
-def _insert(conn: Connection, values: dict[str, Any]) -> Any:
-    return conn.execute(insert_unless_exists(conn.dialect.name, TABLE, ("call_sid",), FIELDS), values).first()
+def _insert(conn: Connection, values: dict[str, Any]) -> bool:
+    """Whether the row was inserted now (not there already)."""
+    statement = insert_unless_exists(conn.dialect.name, TABLE, ("call_sid",), ("call_sid",))
+    return conn.execute(statement, values).first() is not None
 
 
 def lock(conn: Connection, sid: str) -> CallState | None:
@@ -82,18 +143,30 @@ def load_or_start(conn: Connection, sid: str, caller_number: Callable[[], str | 
             return found, False
     now = utcnow()
     fresh = CallState(call_sid=sid, caller_number=caller_number())
-    row = _insert(conn, {**fresh.values(), "created_at": now, "updated_at": now})
-    if row is not None:
-        return _state(row), True
+    if _insert(conn, {**fresh.values(), "created_at": now, "updated_at": now}):
+        return fresh, True
     found = lock(conn, sid)  # a parallel first webhook inserted it (the row lock waited for its commit)
     if found is None:
         raise RuntimeError("ivr_calls row vanished under its lock")
     return found, False
 
 
+def _changed(before: CallState, after: CallState) -> dict[str, Any]:
+    old, new = before.values(), after.values()
+    return {name: value for name, value in new.items() if old[name] != value}
+
+
 def save(conn: Connection, before: CallState, after: CallState) -> None:
     """Write the columns the menu changed; nothing at all when it changed none."""
-    old, new = before.values(), after.values()
-    changed = {name: value for name, value in new.items() if old[name] != value}
+    changed = _changed(before, after)
     if changed:
         conn.execute(_UPDATE, {**changed, "updated_at": utcnow(), "where_sid": after.call_sid})
+
+
+def save_if_asked(conn: Connection, before: CallState, after: CallState) -> bool:
+    """Write what an answer changed if the row is still as `before` (from `as_asked`) says; else nothing, False."""
+    result = conn.execute(_UPDATE_IF_ASKED, {
+        **_changed(before, after), "updated_at": utcnow(), "where_sid": after.call_sid,
+        "seen_step": before.step, "seen_turn": before.turn, "seen_language": before.language,
+        "seen_retries": before.retries, "seen_caller": before.caller_number})
+    return result.rowcount == 1

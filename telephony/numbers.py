@@ -15,7 +15,7 @@ WITHHELD = frozenset({"", "anonymous", "restricted", "unavailable", "unknown", "
                       "+266696687", "+7378742833", "+86282452253"})
 REGION = "NL"
 MAX_KEYED_DIGITS = 20
-_REFUSED_TYPES = frozenset({PhoneNumberType.PREMIUM_RATE, PhoneNumberType.SHARED_COST})
+_UNCALLABLE_TYPES = frozenset({PhoneNumberType.UNKNOWN, PhoneNumberType.PREMIUM_RATE, PhoneNumberType.SHARED_COST})
 
 
 def _valid_e164(raw: str) -> str | None:
@@ -23,7 +23,8 @@ def _valid_e164(raw: str) -> str | None:
         parsed = phonenumbers.parse(raw, REGION)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(parsed) or phonenumbers.number_type(parsed) in _REFUSED_TYPES:
+    # number_type is UNKNOWN exactly when is_valid_number is False: one pass over the metadata, not two.
+    if phonenumbers.number_type(parsed) in _UNCALLABLE_TYPES:
         return None
     return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
 
@@ -64,3 +65,15 @@ def office_caller_id(twilio_number: str | None, office_phone: str | None) -> str
             if phonenumbers.is_valid_number(parsed):
                 return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
     return None
+
+
+def as_sent(raw_from: str | None) -> str | None:
+    """The calling number as Twilio sends it (E.164, unparsed), or None when it is not one.
+
+    For a number `caller_number` accepts this is the same string; an answer
+    applied as asked claims it and its UPDATE checks it against the number
+    stored for the call (telephony.ivr_store.save_if_asked), so no parsing
+    is needed after a call's first webhook.
+    """
+    value = (raw_from or "").strip()
+    return value if len(value) > 1 and value[0] == "+" and value[1:].isdigit() else None

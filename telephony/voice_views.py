@@ -2,11 +2,15 @@
 
 Every request is signed (core.twilio_signature): without Twilio's signature
 it gets a 403 and nothing changes. The call's progress lives in the
-`ivr_calls` row, locked for the length of the request, so parallel or
-retried webhooks for one call are applied one at a time and at most once
-(telephony.ivr); it is read and written with plain statements
-(telephony.ivr_store), since every key press is a request. Nothing
-personal reaches the log: no numbers, no keys.
+`ivr_calls` row, read and written with plain statements (telephony.ivr_store),
+since every key press is a request. An answer to an ordinary question is
+applied as its URL says the question was asked and written with one UPDATE
+that holds only while the row is still at that question; otherwise (and for
+the incoming call, the answers that take the callback request, the end of a
+staff dial) the row is read under its lock for the length of the request.
+Either way parallel or retried webhooks for one call are applied one at a
+time and at most once (telephony.ivr). Nothing personal reaches the log: no
+numbers, no keys.
 """
 from __future__ import annotations
 
@@ -21,8 +25,8 @@ from core.runtime import current
 from core.twilio_signature import twilio_signed
 from telephony import ivr, ivr_store
 from telephony.ivr_prompts import LineContext
-from telephony.ivr_store import CallState
-from telephony.numbers import caller_number
+from telephony.ivr_store import Asked, CallState
+from telephony.numbers import as_sent, caller_number
 from telephony.twiml_http import bad_request, form_sid, line_context, twiml
 
 log = logging.getLogger(__name__)
@@ -59,12 +63,44 @@ def incoming_call() -> Response:
 def answer(turn: int) -> Response:
     """The caller's key(s) for the question of `turn`; an answer to an older question changes nothing.
 
+    Applied as asked when it can be (`_answer_as_asked`), else to the row read under its lock.
     With no state for this call (never seen, or cleaned up) the caller starts at the beginning.
     """
     digits = request.form.get("Digits") or ""
-    return _handle(False, lambda session, call, ctx, _created:
-                   ivr.answer(session, call, digits, ctx) if turn == call.turn else ivr.current(session, call, ctx),
-                   f"turn {turn}")
+    return _answer_as_asked(turn, digits) or _handle(
+        False, lambda session, call, ctx, _created:
+        ivr.answer(session, call, digits, ctx) if turn == call.turn else ivr.current(session, call, ctx),
+        f"turn {turn}")
+
+
+class _NotAsAsked(Exception):
+    """The call's row is no longer as the answered question's URL says."""
+
+
+def _answer_as_asked(turn: int, digits: str) -> Response | None:
+    """The answer applied to the question its URL names, without reading the row (telephony.ivr_store).
+
+    None, having changed nothing, when the URL names no question, when the
+    answer may take the callback request (that reads the caller's choices),
+    or when the row is no longer as asked (a retried or parallel webhook).
+    """
+    sid, asked = form_sid(), Asked.from_query(request.args)
+    if sid is None or asked is None:
+        return None
+    call = ivr_store.as_asked(sid, turn, asked, as_sent(request.form.get("From")))
+    if ivr.may_take_request(call):
+        return None
+    before = call.snapshot()
+    ctx = line_context()
+    try:
+        with current().db.write_connection() as (conn, session):
+            response = ivr.answer(session, call, digits, ctx)
+            if not ivr_store.save_if_asked(conn, before, call):
+                raise _NotAsAsked  # rolls back whatever the step did
+    except _NotAsAsked:
+        return None
+    log.info("call %s turn %s: now at %s", sid, turn, call.step)
+    return twiml(response)
 
 
 @voice_bp.post("/telephony/voice/dialled/<int:turn>")
