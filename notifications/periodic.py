@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from core.config import Settings
 from core.db import Database, utcnow
+from core.queue import connect_redis
 from core.runtime import Runtime
 from notifications.dispatcher import dispatch_due
 from notifications.inbound_models import InboundMessage
@@ -126,9 +127,7 @@ def _own_connections(runtime: Runtime) -> tuple[Database, Any, bool]:
     else:
         db, owned = Database(settings.database_url, pool_size=1, max_overflow=1), True
     if settings.redis_url:
-        import redis
-
-        conn: Any = redis.Redis.from_url(settings.redis_url)
+        conn: Any = connect_redis(settings)
     else:
         conn = runtime.redis  # the in-process stand-in: must be the server the worker thread reads
     return db, conn, owned

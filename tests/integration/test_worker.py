@@ -232,6 +232,21 @@ def test_connect_redis_with_url_gives_real_redis(real_redis: redis.Redis) -> Non
         conn.close()
 
 
+def test_connect_redis_names_the_library_with_one_value_resolved_once(real_redis: redis.Redis) -> None:
+    settings = Settings(environment="testing", secret_key="x", redis_url=REDIS_TEST_URL)
+    first, second = connect_redis(settings), connect_redis(settings)
+    try:
+        assert first.ping() is True and second.ping() is True
+        # What each new connection tells the server (CLIENT SETINFO, Redis 7.2 and later), resolved
+        # once: not looked up again in the package metadata for every work horse's new connection.
+        info = first.connection_pool.connection_kwargs["driver_info"]
+        assert info.formatted_name == "redis-py" and info.lib_version == redis.__version__
+        assert second.connection_pool.connection_kwargs["driver_info"] is info
+    finally:
+        first.close()
+        second.close()
+
+
 def test_thread_worker_runs_an_enqueued_job(database: Database, job_runtime: Runtime) -> None:
     conn = connect_redis(Settings(environment="testing", secret_key="x"))
     name = f"pendel-test-{uuid.uuid4().hex[:12]}"
