@@ -63,8 +63,7 @@ def instrument_work_horses(directory: str) -> None:
     from rq.worker import Worker
     from rq.worker.base import BaseWorker
     from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-    from sqlalchemy.orm import Session
+    from sqlalchemy.engine import Connection, Engine
 
     import notifications.jobs as jobs
     from notifications.channels.email_smtp import SmtpEmailChannel
@@ -80,7 +79,7 @@ def instrument_work_horses(directory: str) -> None:
     _wrap(jobs, "_facts", None, "j_checked")
     _wrap(TwilioSmsChannel, "send", None, "j_sent")
     _wrap(SmtpEmailChannel, "send", None, "j_sent")
-    _wrap(Session, "commit", None, "j_committed")
+    _wrap(Connection, "_commit_impl", None, "j_committed")  # the job commits on a plain connection
     _wrap(BaseWorker, "prepare_job_execution", "h_start", "h_prepared")
     event.listen(Engine, "engine_connect", lambda conn: mark("j_connected"))
 

@@ -40,8 +40,9 @@ def preload_for_fork(runtime: Runtime) -> None:
         prepare = getattr(channel, "prepare", None)
         if prepare is not None:
             prepare()
-    with runtime.db.session() as session:  # dialect set-up and the send job's SQL compiled, once
-        warm_up(session, runtime.settings, utcnow())
-        session.rollback()
+    with runtime.db.engine.connect() as conn:  # dialect set-up and the send job's SQL compiled, once
+        with conn.begin() as transaction:
+            warm_up(conn, runtime.settings, utcnow())
+            transaction.rollback()
     runtime.db.engine.dispose()  # ...and no pooled connection for the children to share
     gc.freeze()
