@@ -44,6 +44,10 @@ DEFAULT_TIMEOUT_SECONDS = 30.0
 MAIL_POLICY = policy.SMTP.clone(cte_type="7bit")
 _METHOD = re.compile(r"^METHOD:([A-Za-z-]+)\s*$", re.MULTILINE)
 _ENHANCED = re.compile(rb"^([245]\.\d{1,3}\.\d{1,3})\b")
+_WARM_UP = Envelope(  # the shape of a real message (text, HTML, invitation), no one's data
+    message_id=0, channel="email", to="warm-up@example.org", body="Warm-up.", subject="Warm-up",
+    html_body="<p>Warm-up.</p>",
+    attachment_ics="BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n")
 
 
 def ics_method(ics: str) -> str | None:
@@ -141,6 +145,12 @@ class SmtpEmailChannel:
         self._local_hostname()
         if self.port == 465 or self.starttls:
             self._tls_context()
+        # One message built and written, sent nowhere: the `email` package compiles its generator's
+        # patterns and sets up its header and content machinery on first use, per process.
+        try:
+            build_message(_WARM_UP, self.mail_from).as_bytes()
+        except (ValueError, TypeError):  # a From the email package refuses: each send will say so
+            pass
 
     def _connect(self) -> smtplib.SMTP:
         if self.port == 465:

@@ -194,6 +194,18 @@ def test_email_plain_html_and_invitation_parse_back(smtp_server: SmtpServer) -> 
     assert inline.get_content_disposition() is None
 
 
+def test_email_prepared_before_the_fork_sends_nothing_and_later_mail_is_whole(smtp_server: SmtpServer) -> None:
+    channel = email_channel(smtp_server)
+    channel.prepare()  # what a forking worker does before its first work horse
+    assert smtp_server.messages == [] and smtp_server.rejections == []
+    channel.send(mail(html="<p>Beste J. Jansen,</p>", ics=ICS))
+    [received] = smtp_server.messages
+    alternative, attachment = received.message.iter_parts()
+    assert [p.get_content_type() for p in alternative.iter_parts()] == ["text/plain", "text/html", "text/calendar"]
+    assert attachment.get_payload(decode=True) == ICS.encode("utf-8")
+    assert "Warm-up" not in received.message.as_string()
+
+
 def test_email_plain_only_is_a_single_part(smtp_server: SmtpServer) -> None:
     email_channel(smtp_server).send(Envelope(1, "email", ADDRESS, "Tot ziens, Zoë", subject="Geannuleerd é"))
     msg = smtp_server.messages[0].message
