@@ -24,7 +24,7 @@ STAGES = (  # (label, from checkpoint, to checkpoint)
     ("fork until the horse runs", "w_fork", "h_start"),
     ("horse: RQ prepare (Redis)", "h_start", "h_prepared"),
     ("horse: RQ until our function", "h_prepared", "j_start"),
-    ("job: runtime, session, DB connect", "j_start", "j_connected"),
+    ("job: runtime, DB connect", "j_start", "j_connected"),
     ("job: SELECT ... FOR UPDATE, send-time check", "j_connected", "j_checked"),
     ("job: channel send (provider)", "j_checked", "j_sent"),
     ("job: UPDATE, commit", "j_sent", "j_committed"),
