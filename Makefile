@@ -9,12 +9,17 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# caldav needs niquests, which needs urllib3-future: by default that fork installs itself over
+# urllib3 (and keeps doing so from a .pth file at every interpreter start), so requests and the
+# twilio client would run on it. Built with URLLIB3_NO_OVERRIDE it lives beside urllib3 instead.
+PIP_INSTALL := URLLIB3_NO_OVERRIDE=1 $(PY) -m pip install --quiet --no-binary urllib3-future
+
 $(VENV)/.deps: requirements.txt | $(PY)
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PIP_INSTALL) -r requirements.txt
 	touch $@
 
 $(VENV)/.dev-deps: requirements.txt requirements-dev.txt $(VENV)/.deps
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PIP_INSTALL) -r requirements-dev.txt
 	touch $@
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download is not used).
