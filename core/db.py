@@ -7,18 +7,22 @@ PostgreSQL the booking code locks rows and the exclusion constraint holds).
 """
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from sqlalchemy import DateTime, Insert, MetaData, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -84,7 +88,8 @@ def insert_unless_exists(dialect_name: str, table: Table, key: tuple[str, ...], 
             .returning(*(table.c[name] for name in returning)))
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, pre_ping: bool = True, **kwargs: Any) -> Engine:
+    """An engine whose pool tests each connection before handing it out, unless `pre_ping` is off."""
     # Statement parameters hold names, numbers and message text: keep them out of exception
     # messages and logs (invariant 6), which otherwise quote them in full.
     kwargs.setdefault("hide_parameters", True)
@@ -93,7 +98,23 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # Sessions in UTC: timestamps arrive with the built-in UTC zone, cheap to handle and never
     # shifted by a server's local setting.
     connect_args = {"options": "-c TimeZone=UTC"} if url.startswith("postgresql") else {}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+    return create_engine(url, pool_pre_ping=pre_ping, connect_args=connect_args, **kwargs)
+
+
+def once_more_if_disconnected(work: Callable[[], T]) -> T:
+    """Run `work`; if its database connection turned out to be gone, run it once more.
+
+    For idempotent work on `Database.write_connection`, whose pool does not
+    test connections first: SQLAlchemy invalidates the dead connection and
+    every other one the pool held before it, so the second run gets a new one.
+    """
+    try:
+        return work()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        log.warning("the database connection was gone; doing the work again on a new one")
+        return work()
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
@@ -126,6 +147,7 @@ class Database:
 
     def __init__(self, url: str, event_bus: Any = None, **engine_kwargs: Any) -> None:
         self.url = url
+        self._engine_kwargs = engine_kwargs
         self.engine = make_engine(url, **engine_kwargs)
         # Every session carries the app's event bus, so services can publish.
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, info={"event_bus": event_bus})
@@ -162,6 +184,11 @@ class Database:
         finally:
             session.close()
 
+    @cached_property
+    def unpinged_engine(self) -> Engine:
+        """The same database on a pool of its own that does not ping connections before use."""
+        return self.engine if self.is_sqlite else make_engine(self.url, pre_ping=False, **self._engine_kwargs)
+
     @contextmanager
     def write_connection(self) -> Iterator[tuple[Connection, Session]]:
         """A write transaction on a plain connection, and a session that joins it.
@@ -169,9 +196,12 @@ class Database:
         For hot paths that mostly run prebuilt statements (the phone line's
         webhooks): the connection does the work; the session, bound to it, is
         there for the occasional ORM write and for domain events, and is
-        flushed before the one commit.
+        flushed before the one commit. The connection comes from a pool that
+        does not ping it first (a ping costs about what a key press's own
+        statement does), so the caller runs its work through
+        `once_more_if_disconnected`, and the work must be safe to redo.
         """
-        with self.engine.connect() as conn:
+        with self.unpinged_engine.connect() as conn:
             if self.is_sqlite:
                 conn.execution_options(sqlite_immediate=True)
             with conn.begin():
@@ -184,3 +214,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if "unpinged_engine" in self.__dict__:
+            self.unpinged_engine.dispose()

@@ -9,8 +9,10 @@ that holds only while the row is still at that question; otherwise (and for
 the incoming call, the answers that take the callback request, the end of a
 staff dial) the row is read under its lock for the length of the request.
 Either way parallel or retried webhooks for one call are applied one at a
-time and at most once (telephony.ivr). Nothing personal reaches the log: no
-numbers, no keys.
+time and at most once (telephony.ivr), which is also what makes it safe to
+answer a webhook again when its database connection turns out to be gone
+(core.db.write_connection skips the pool's ping). Nothing personal reaches
+the log: no numbers, no keys.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from flask import Blueprint, Response, request
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
+from core.db import once_more_if_disconnected
 from core.runtime import current
 from core.twilio_signature import twilio_signed
 from telephony import ivr, ivr_store
@@ -54,8 +57,9 @@ def _handle(expect_new: bool, step: Step, what: str) -> Response:
 @twilio_signed
 def incoming_call() -> Response:
     """A call to the office number: the safety line, the greeting and the menu (once; a retry repeats)."""
-    return _handle(True, lambda session, call, ctx, created:
-                   ivr.welcome(call, ctx) if created else ivr.current(session, call, ctx), "incoming")
+    return once_more_if_disconnected(lambda: _handle(
+        True, lambda session, call, ctx, created:
+        ivr.welcome(call, ctx) if created else ivr.current(session, call, ctx), "incoming"))
 
 
 @voice_bp.post("/telephony/voice/answer/<int:turn>")
@@ -67,10 +71,10 @@ def answer(turn: int) -> Response:
     With no state for this call (never seen, or cleaned up) the caller starts at the beginning.
     """
     digits = request.form.get("Digits") or ""
-    return _answer_as_asked(turn, digits) or _handle(
+    return once_more_if_disconnected(lambda: _answer_as_asked(turn, digits) or _handle(
         False, lambda session, call, ctx, _created:
         ivr.answer(session, call, digits, ctx) if turn == call.turn else ivr.current(session, call, ctx),
-        f"turn {turn}")
+        f"turn {turn}"))
 
 
 class _NotAsAsked(Exception):
@@ -107,6 +111,7 @@ def _answer_as_asked(turn: int, digits: str) -> Response | None:
 @twilio_signed
 def dialled(turn: int) -> Response:
     """The staff dial of `turn` ended: goodbye if someone took the call, else offer a callback."""
-    return _handle(False, lambda session, call, ctx, _created:
-                   ivr.after_dial(session, call, ctx) if turn == call.turn and call.step == "dialling"
-                   else ivr.current(session, call, ctx), f"dial of turn {turn} over")
+    return once_more_if_disconnected(lambda: _handle(
+        False, lambda session, call, ctx, _created:
+        ivr.after_dial(session, call, ctx) if turn == call.turn and call.step == "dialling"
+        else ivr.current(session, call, ctx), f"dial of turn {turn} over"))
