@@ -7,6 +7,7 @@ and write the result to the outbox in the booking's own transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -164,9 +165,18 @@ def callback_message(kind: str, callback_id: int, caller_number: str, language: 
 
     It goes at once: a confirmation of something the person did this minute.
     """
-    context: dict[str, object] = dict(office_phone=office.phone)
-    if window_start is not None and window_end is not None:
-        context.update(window_start=window_start.astimezone(office.tz), window_end=window_end.astimezone(office.tz))
-    rendered = render("sms", kind, language, context)
+    body, parts = _callback_text(kind, language, office.phone, office.tz, window_start, window_end)
     return NewMessage(key=f"callback:{callback_id}:{kind}:sms", kind=kind, channel="sms", recipient_kind="caller",
-                      to=caller_number, language=language, body=rendered.text, segments=segments(rendered.text))
+                      to=caller_number, language=language, body=body, segments=parts)
+
+
+@lru_cache(maxsize=256)
+def _callback_text(kind: str, language: str, office_phone: str, tz: ZoneInfo, window_start: datetime | None,
+                   window_end: datetime | None) -> tuple[str, int]:
+    """A caller's text and its segments. Callers of one day share a few windows, so each is rendered once
+    (on the phone line's last answer, where the caller waits for it)."""
+    context: dict[str, object] = dict(office_phone=office_phone)
+    if window_start is not None and window_end is not None:
+        context.update(window_start=window_start.astimezone(tz), window_end=window_end.astimezone(tz))
+    text = render("sms", kind, language, context).text
+    return text, segments(text)
