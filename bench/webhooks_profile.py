@@ -8,9 +8,10 @@ Flask's test client with the same signed forms as the benchmark:
    like that every new gunicorn worker pays on its first requests);
 1. the SQL statements of one callback walk, per request (an SQLAlchemy
    `before_cursor_execute` listener; pool checkouts counted too), and the
-   PostgreSQL round trips per request of the floor, an incoming call and a
-   walk's requests (psycopg `Connection.wait` calls: statements, BEGIN,
-   COMMIT and the pool's pre-ping);
+   psycopg waits per request of the floor, an incoming call and a walk's
+   requests (`Connection.wait` calls: each statement with its BEGIN, each
+   COMMIT, a pre-ping and its two autocommit switches, the rollback at
+   check-in — not every wait is a round trip);
 2. the time per request of the floor, of incoming calls and of the walk's
    requests, in-process, interleaved (no profiler);
 3. `n` walks and as many floor requests under cProfile with a CPU-time
@@ -86,7 +87,7 @@ def profile_walks(env: dict[str, str], n: int) -> None:
         t0 = time.perf_counter()
         _walk(post, base)
         firsts.append((time.perf_counter() - t0) * 1000)
-    print(f"\nprofile: the first walks after create_app() in this process took "
+    print("\nprofile: the first walks after create_app() in this process took "
           + ", ".join(f"{t:.0f}" for t in firsts) + " ms")
     for _ in range(20):      # warm: imports, connections, compiled statements
         _walk(post, base)
@@ -103,21 +104,26 @@ def profile_walks(env: dict[str, str], n: int) -> None:
     def checkout(*_args: Any) -> None:
         if steps:
             steps[-1][2]["pool checkouts"] += 1
-    event.listen(runtime.db.engine, "before_cursor_execute", statement)
-    event.listen(runtime.db.engine.pool, "checkout", checkout)
+    engines = (runtime.db.engine, runtime.db.unpinged_engine)  # the voice webhooks use the second
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", statement)
+        event.listen(engine.pool, "checkout", checkout)
     try:
         _walk(post, base, on_step)
     finally:
-        event.remove(runtime.db.engine, "before_cursor_execute", statement)
-        event.remove(runtime.db.engine.pool, "checkout", checkout)
-    print(f"profile: SQL statements of one callback walk (pool_pre_ping: {runtime.db.engine.pool._pre_ping})")
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", statement)
+            event.remove(engine.pool, "checkout", checkout)
+    print("profile: SQL statements of one callback walk (pool_pre_ping: "
+          + ", ".join(f"{name} {engine.pool._pre_ping}" for name, engine in zip(("pages", "webhooks"), engines))
+          + ")")
     for label, sqls, extra in steps:
         print(f"  {label}: {len(sqls)} statements, {extra['pool checkouts']} pool checkout(s)")
         for sql in sqls:
             print(f"    {sql[:150]}")
 
-    # PostgreSQL round trips per request: every one is a psycopg Connection.wait (statements, BEGIN, COMMIT,
-    # the pool's pre-ping), so counting those counts what the statement listener cannot see.
+    # psycopg waits per request: every round trip is one (statements, COMMIT, a pre-ping), and so are the
+    # local autocommit switches of a pre-ping and the check-in rollback; more than the statement listener sees.
     import psycopg
 
     trips = [0]
@@ -133,7 +139,8 @@ def profile_walks(env: dict[str, str], n: int) -> None:
             for _ in range(10):
                 fn()
             per_request[name] = trips[0] / (10 * per)
-    print("profile: PostgreSQL round trips per request (statements + BEGIN + COMMIT + pre-ping): "
+    print("profile: psycopg waits per request (statements, COMMIT, pre-ping and its autocommit switches, "
+          "check-in rollback): "
           + ", ".join(f"{k} {v:.1f}" for k, v in per_request.items()))
 
     # 2. In-process time per request, interleaved, no profiler.
