@@ -40,6 +40,10 @@ def welcome(call: CallState, ctx: LineContext) -> VoiceResponse:
 
 def current(session: Session, call: CallState, ctx: LineContext) -> VoiceResponse:
     """The current step again, unchanged (a replayed or out-of-date answer)."""
+    if call.step == "menu" and call.turn == 0:
+        # Nothing answered yet: the first webhook again (Twilio's retry, or ours after a lost commit),
+        # so the caller hears the safety line and the greeting again, not the bare menu.
+        return welcome(call, ctx)
     speaker = Speaker(ctx, call.language)
     if call.step == "done":
         request = session.get(CallbackRequest, call.callback_id) if call.callback_id else None

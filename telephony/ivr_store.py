@@ -69,6 +69,7 @@ class _NotRead:
 NOT_READ: Any = _NotRead()
 QUESTION_STEPS = frozenset({"menu", "confirm_number", "enter_number", "moment", "identify", "confirmation"})
 LANGUAGES = frozenset({"nl", "en"})
+_TRIES = frozenset("0123456789")  # failed tries at a question: fewer than ten (telephony.ivr.MAX_FAILURES)
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ class Asked:
     def from_query(cls, args: Mapping[str, str]) -> "Asked | None":
         """The question an action URL names; None when it names none (an older URL, or nonsense)."""
         step, language, tries = args.get("step"), args.get("lang"), args.get("tries", "")
-        if step not in QUESTION_STEPS or language not in LANGUAGES or not (tries.isdigit() and len(tries) == 1):
+        if step not in QUESTION_STEPS or language not in LANGUAGES or tries not in _TRIES:
             return None
         return cls(step, language, int(tries))
 

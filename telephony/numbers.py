@@ -76,4 +76,6 @@ def as_sent(raw_from: str | None) -> str | None:
     is needed after a call's first webhook.
     """
     value = (raw_from or "").strip()
-    return value if len(value) > 1 and value[0] == "+" and value[1:].isdigit() else None
+    if value in WITHHELD or len(value) < 2 or value[0] != "+" or not value[1:].isdecimal():
+        return None
+    return value

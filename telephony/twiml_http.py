@@ -14,8 +14,12 @@ from telephony.ivr_prompts import LineContext
 MAX_SID = 64
 # Serialised answers by their shape. Callers hear the same few dozen answers (a question, its turn,
 # the same opening time), and ElementTree serialisation is a good part of a webhook's own work.
+# Answers that dial (a staff or caller's full number, a click-to-call's own URL) are never kept, and
+# the whole cache is dropped when full, so one-off answers (a read-back's last four digits) do not
+# stay in memory for the life of the process.
 _XML: dict[Hashable, str] = {}
-_XML_MAX = 4096
+_XML_MAX = 512
+_NOT_KEPT = frozenset({"Dial", "Number", "Client", "Sip", "Conference", "Queue"})
 
 
 def twiml(response: VoiceResponse) -> Response:
@@ -27,20 +31,27 @@ def _xml(response: TwiML) -> str:
     try:
         key = _shape(response)
         hash(key)
-    except TypeError:  # an attribute value that is not hashable: serialise every time
+    except (TypeError, _Dials):  # an unhashable attribute value, or numbers to dial: serialise every time
         return str(response)
     xml = _XML.get(key)
     if xml is None:
         xml = str(response)
-        if len(_XML) < _XML_MAX:
-            _XML[key] = xml
+        if len(_XML) >= _XML_MAX:
+            _XML.clear()
+        _XML[key] = xml
     return xml
+
+
+class _Dials(Exception):
+    """The answer dials someone: its serialisation is not kept."""
 
 
 def _shape(node: Any) -> Hashable:
     """Everything the serialisation reads: name, attributes (with their types: True is not 1), text, children."""
     if isinstance(node, str):
         return node
+    if node.name in _NOT_KEPT:
+        raise _Dials
     return (node.name, tuple(sorted((k, type(v), v) for k, v in node.attrs.items())), node.value,
             tuple(_shape(child) for child in node.verbs))
 

@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 
 from telephony.ivr_store import NOT_READ, Asked, as_asked
 from telephony.models import IvrCall
+from telephony.numbers import as_sent
 from tests.conftest import both_databases
 from tests.integration.ivr_helpers import BASE, Caller, local, requests
 
@@ -154,3 +155,18 @@ def test_webhooks_on_connections_the_server_ended_are_answered_on_new_ones(clien
     assert Caller(client, "+31687654321").dial().action  # a new call, on a new connection
     call = row(runtime, caller.sid)
     assert (call.step, call.turn) == ("done", 5)
+
+
+def test_a_retried_first_webhook_hears_the_safety_line_again(client: Any, runtime: Any, at: Any) -> None:
+    caller = Caller(client)
+    first = caller.dial()
+    again = caller.dial()  # Twilio's retry, or ours after the first one's commit reply was lost
+    assert again.text == first.text and "112" in again.text
+    assert row(runtime, caller.sid).turn == 0
+
+
+@pytest.mark.parametrize("raw", ["", "anonymous", "+266696687", "+7378742833", "+86282452253", "+", "+3161234567²",
+                                 "0612345678", "sip:someone@example.org"])
+def test_only_a_plain_international_number_is_claimed_as_sent(raw: str) -> None:
+    assert as_sent(raw) is None
+    assert as_sent(" +31612345678 ") == "+31612345678"

@@ -47,3 +47,20 @@ def test_an_unhashable_attribute_is_serialised_every_time() -> None:
     size = len(twiml_http._XML)
     assert _xml(response) == str(response)
     assert len(twiml_http._XML) == size
+
+
+def test_an_answer_that_dials_is_never_kept() -> None:
+    response = VoiceResponse()
+    response.say("Ik verbind u door.")
+    dial = response.dial(caller_id="+31850000000", action="https://pendel.test/telephony/voice/dialled/2")
+    dial.number("+31612345678", url="https://pendel.test/telephony/voice/screen")
+    size = len(twiml_http._XML)
+    assert _xml(response) == str(response)
+    assert len(twiml_http._XML) == size
+    assert not any("+31612345678" in xml for xml in twiml_http._XML.values())
+
+
+def test_a_full_cache_starts_again_rather_than_growing() -> None:
+    for n in range(twiml_http._XML_MAX + 10):
+        _xml(question(f"https://pendel.test/telephony/voice/answer/{n}", "Toets 1.", num_digits=1))
+    assert len(twiml_http._XML) <= twiml_http._XML_MAX
