@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
@@ -147,8 +147,11 @@ class Database:
 
     def __init__(self, url: str, event_bus: Any = None, **engine_kwargs: Any) -> None:
         self.url = url
-        self._engine_kwargs = engine_kwargs
         self.engine = make_engine(url, **engine_kwargs)
+        # The same database on a pool of its own that does not ping connections before use (see
+        # write_connection). It opens connections only when used, so processes without webhooks pay nothing.
+        self.unpinged_engine = (self.engine if self.engine.dialect.name == "sqlite"
+                                else make_engine(url, pre_ping=False, **engine_kwargs))
         # Every session carries the app's event bus, so services can publish.
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, info={"event_bus": event_bus})
 
@@ -184,11 +187,6 @@ class Database:
         finally:
             session.close()
 
-    @cached_property
-    def unpinged_engine(self) -> Engine:
-        """The same database on a pool of its own that does not ping connections before use."""
-        return self.engine if self.is_sqlite else make_engine(self.url, pre_ping=False, **self._engine_kwargs)
-
     @contextmanager
     def write_connection(self) -> Iterator[tuple[Connection, Session]]:
         """A write transaction on a plain connection, and a session that joins it.
@@ -214,5 +212,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-        if "unpinged_engine" in self.__dict__:
+        if self.unpinged_engine is not self.engine:
             self.unpinged_engine.dispose()
