@@ -44,5 +44,5 @@ def preload_for_fork(runtime: Runtime) -> None:
         with conn.begin() as transaction:
             warm_up(conn, runtime.settings, utcnow())
             transaction.rollback()
-    runtime.db.engine.dispose()  # ...and no pooled connection for the children to share
+    runtime.db.dispose()  # ...and no pooled connection (in either pool) for the children to share
     gc.freeze()
