@@ -11,7 +11,8 @@ Only after that commit does a job `outbox-<row>-<attempt>` go to Redis. So:
   loss) gets its lease extended instead: re-claiming it would burn an attempt
   and enqueue a second job for nothing;
 - a row that reaches the attempt limit and would be claimed again is `dead`
-  (listed for staff), not queued.
+  (listed for staff), not queued; if it was a participant's message, their
+  mediators get the same notice in that transaction as when a send job gives up.
 
 Job ids carry the attempt because RQ 3 keeps an id taken while the job's record
 exists (DESIGN.md), and RQ only allows letters, digits, `_` and `-` in an id
@@ -34,6 +35,8 @@ from rq.job import Job, JobStatus
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from core.config import Settings
+from notifications.mediator_notices import notify_failed_message
 from notifications.models import OutboxMessage
 
 # Longer than any one send can take (JOB_TIMEOUT, itself above the channels' network timeouts),
@@ -51,11 +54,15 @@ def job_id(row_id: int, attempt: int) -> str:
 
 
 def dispatch_due(session: Session, queue: Queue, now: datetime, batch: int = 200, *,
-                 max_attempts: int = DEFAULT_MAX_ATTEMPTS, lease: timedelta = LEASE) -> int:
+                 max_attempts: int = DEFAULT_MAX_ATTEMPTS, lease: timedelta = LEASE,
+                 settings: Settings | None = None) -> int:
     """Claim up to `batch` due rows, commit, then enqueue one job per claimed row.
 
     Commits `session`. Returns how many jobs were enqueued. Rows that died or
-    whose waiting job merely got a longer lease are not counted.
+    whose waiting job merely got a longer lease are not counted. With
+    `settings` (always, in the periodic work) the mediators of a participant
+    whose message died here are told, as `jobs.send_message` does; tests of
+    the claim alone may leave it out.
     """
     m = OutboxMessage
     due = or_(and_(m.status == "pending", m.next_attempt_at <= now),
@@ -90,6 +97,8 @@ def dispatch_due(session: Session, queue: Queue, now: datetime, batch: int = 200
             values["last_error"] = reason
         session.execute(update(m).where(m.id == row.id).values(**values),
                         execution_options={"synchronize_session": False})
+        if settings is not None:
+            notify_failed_message(session, settings, row.id, now)
     if claim:
         session.execute(update(m).where(m.id.in_([r.id for r in claim]))
                         .values(attempts=m.attempts + 1, status="queued", lease_until=lease_until),

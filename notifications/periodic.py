@@ -65,12 +65,13 @@ def try_tick_lock(session: Session, key: int) -> bool:
     return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}).scalar())
 
 
-def dispatch_tick(db: Database, queue: Queue, now: datetime, max_attempts: int, batch: int = BATCH) -> int | None:
+def dispatch_tick(db: Database, queue: Queue, now: datetime, settings: Settings, batch: int = BATCH) -> int | None:
     """One dispatch round; None if another process had the lock."""
     with db.write_session() as session:
         if not try_tick_lock(session, DISPATCH_LOCK):
             return None
-        return dispatch_due(session, queue, now, batch, max_attempts=max_attempts)
+        return dispatch_due(session, queue, now, batch, max_attempts=settings.message_max_attempts,
+                            settings=settings)
 
 
 def purge_expired(session: Session, now: datetime, retention_days: int) -> int:
@@ -145,7 +146,7 @@ def run_periodic_loop(runtime: Runtime, stop_event: threading.Event, interval: f
             wait = interval
             try:
                 now = utcnow()
-                claimed = dispatch_tick(db, queue, now, settings.message_max_attempts)
+                claimed = dispatch_tick(db, queue, now, settings)
                 if claimed == BATCH:
                     wait = 0.0  # a backlog: take the next batch at once
                 if now >= next_holds:

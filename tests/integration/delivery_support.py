@@ -59,7 +59,7 @@ def delivery(settings: Settings, database: Database, conn: redis.Redis, private_
 def dispatch(runtime: Runtime, conn: redis.Redis, now: datetime | None = None) -> int:
     with runtime.db.write_session() as s:
         return dispatch_due(s, Queue(QUEUE, connection=conn), now or utcnow(),
-                            max_attempts=runtime.settings.message_max_attempts)
+                            max_attempts=runtime.settings.message_max_attempts, settings=runtime.settings)
 
 
 def work(conn: redis.Redis) -> None:

@@ -19,7 +19,7 @@ import pytest
 import redis
 from rq import Queue
 from rq.job import Job
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 import core.jobcontext as jobcontext
@@ -30,7 +30,9 @@ from core.runtime import build_runtime
 from notifications.dispatcher import JOB_FAILURE_TTL, LEASE, SEND_JOB, dispatch_due, job_id
 from notifications.models import OutboxMessage
 from notifications.periodic import DISPATCH_LOCK, dispatch_tick, purge_expired, start_periodic_thread
+from scheduler import booking
 from tests.conftest import both_databases
+from tests.integration.booking_helpers import build_world, future_start, request
 
 
 
@@ -197,6 +199,31 @@ def test_the_attempt_limit_makes_a_row_dead_not_queued(database: Database, queue
     assert rows(database)[base + 3].status == "dead"
 
 
+
+def test_a_participant_message_that_dies_here_tells_the_mediators(runtime: Any, queue: Queue) -> None:
+    """The last attempt's job was lost (worker killed): the dispatcher marks the row dead, and the
+    mediators hear of it in that transaction, as when the send job gives up."""
+    db, settings = runtime.db, runtime.settings
+    w = build_world(db)
+    with db.write_session() as s:
+        booking.book(s, request(w, start=future_start()), None, utcnow())
+    with db.session() as s:
+        confirmation = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "appointment_confirmed",
+                                                             OutboxMessage.channel == "sms")).one()
+    now = utcnow()
+    with db.write_session() as s:  # only this row is due: no job goes to the shared Redis
+        s.execute(update(OutboxMessage).values(next_attempt_at=now + timedelta(days=1)))
+        s.execute(update(OutboxMessage).where(OutboxMessage.id == confirmation.id).values(
+            status="queued", attempts=settings.message_max_attempts, lease_until=now - timedelta(minutes=1)))
+    assert dispatch_tick(db, queue, now, settings) == 0
+    after = rows(db)
+    assert after[confirmation.id].status == "dead"
+    notices = [r for r in after.values() if r.idempotency_key.startswith(f"dead:{confirmation.id}:")]
+    assert sorted(r.mediator_id for r in notices) == w.mediator_ids   # the case's two mediators
+    assert {(r.kind, r.channel, r.status) for r in notices} == {("mediator_notice", "email", "pending")}
+    assert queued_ids(queue) == set()
+
+
 # --- several dispatchers (PostgreSQL) ------------------------------------------------
 
 def test_locked_rows_are_skipped_not_waited_for(database: Database, queue: Queue, base: int) -> None:
@@ -255,18 +282,19 @@ def test_two_concurrent_dispatchers_claim_disjoint_rows(database: Database, real
     assert {r.attempts for r in rows(database).values()} == {1}
 
 
-def test_the_tick_lock_lets_one_process_win(database: Database, queue: Queue, base: int) -> None:
+def test_the_tick_lock_lets_one_process_win(database: Database, settings: Settings, queue: Queue,
+                                            base: int) -> None:
     now = utcnow()
     with database.write_session() as s:
         make_row(s, base, now)
     other = database.sessions()
     try:
         assert other.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": DISPATCH_LOCK}).scalar() is True
-        assert dispatch_tick(database, queue, now, max_attempts=8) is None  # another process has this tick
+        assert dispatch_tick(database, queue, now, settings) is None  # another process has this tick
     finally:
         other.rollback()
         other.close()
-    assert dispatch_tick(database, queue, now, max_attempts=8) == 1
+    assert dispatch_tick(database, queue, now, settings) == 1
 
 
 # --- purge ---------------------------------------------------------------------------
