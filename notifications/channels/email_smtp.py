@@ -33,15 +33,39 @@ import socket
 import ssl
 from datetime import datetime, timezone
 from email import policy
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 from notifications.channels.base import Envelope, PermanentSendError, SendError, TransientSendError
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
+
+
+class _HeaderClasses(HeaderRegistry):
+    """The email package's header registry, making each header's class once instead of per header.
+
+    `HeaderRegistry.__getitem__` builds a new class with `type()` for every header it sets or
+    reads, some thirty for one of our invitations: about a fifth of the time it takes to build
+    the message, and more in a freshly forked work horse. The classes it makes hold no state,
+    so one per header name serves every message.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        cls = self._classes.get(key)
+        if cls is None:
+            cls = self._classes[key] = super().__getitem__(name)
+        return cls
+
+
 # 7bit: text parts with non-ASCII get quoted-printable or base64, so the mail
 # passes servers that do not announce 8BITMIME. SMTP policy: CRLF on the wire.
-MAIL_POLICY = policy.SMTP.clone(cte_type="7bit")
+MAIL_POLICY = policy.SMTP.clone(cte_type="7bit", header_factory=_HeaderClasses())
 _METHOD = re.compile(r"^METHOD:([A-Za-z-]+)\s*$", re.MULTILINE)
 _ENHANCED = re.compile(rb"^([245]\.\d{1,3}\.\d{1,3})\b")
 _WARM_UP = Envelope(  # the shape of a real message (text, HTML, invitation), no one's data
