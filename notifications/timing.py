@@ -57,6 +57,21 @@ def in_quiet_hours(moment: datetime, quiet: QuietHours) -> bool:
     return quiet_window(moment, quiet) is not None
 
 
+def time_before(start: datetime, minutes: int, tz: ZoneInfo) -> datetime:
+    """`minutes` before `start`; a whole number of days counts on the local calendar.
+
+    "Two days before" a Monday 08:30 appointment is Saturday 08:30 on the clock,
+    also over the weekend the clocks change (48 real hours would be 07:30 or
+    09:30 then, and 07:30 falls in the default quiet hours, which would move the
+    reminder to Friday evening). Shorter offsets ("2 hours before") are real time.
+    """
+    days, rest = divmod(minutes, 24 * 60)
+    if days and not rest:
+        local = start.astimezone(tz)
+        return _at(local.date() - timedelta(days=days), local.time(), tz)
+    return start - timedelta(minutes=minutes)
+
+
 def reminder_time(appointment_start: datetime, minutes_before: int, now: datetime,
                   quiet: QuietHours) -> datetime | None:
     """When to send a reminder `minutes_before` the start, or None when no good moment is left.
@@ -66,7 +81,7 @@ def reminder_time(appointment_start: datetime, minutes_before: int, now: datetim
     the appointment. A reminder whose moment has passed at booking is left
     out: the confirmation went a moment ago.
     """
-    due = appointment_start - timedelta(minutes=minutes_before)
+    due = time_before(appointment_start, minutes_before, quiet.tz)
     window = quiet_window(due, quiet)
     if window is not None:
         before = window[0] - timedelta(minutes=1)

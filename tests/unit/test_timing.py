@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from notifications.timing import QuietHours, in_quiet_hours, quiet_window, reminder_time
+from notifications.timing import QuietHours, in_quiet_hours, quiet_window, reminder_time, time_before
 
 TZ = ZoneInfo("Europe/Amsterdam")
 QUIET = QuietHours(time(21, 0), time(8, 0), TZ)
@@ -55,6 +55,19 @@ def test_dst_nights_keep_local_clock_times():
     assert (start, end) == (local(2026, 10, 24, 21), local(2026, 10, 25, 8))
     assert end - start == timedelta(hours=12)  # one hour longer than a normal night
 
+
+
+def test_whole_days_before_count_on_the_local_calendar_over_a_clock_change():
+    # Monday 30 March 2026 08:30, the day after the clocks went forward: two days before is
+    # Saturday 08:30 on the clock (48 real hours would be 07:30, quiet, so Friday 20:59).
+    assert reminder_time(local(2026, 3, 30, 8, 30), 2 * 24 * 60, local(2026, 3, 20, 12), QUIET) \
+        == local(2026, 3, 28, 8, 30)
+    # Monday 26 October 2026 10:00, after the clocks went back: Saturday 10:00, not 11:00.
+    assert reminder_time(local(2026, 10, 26, 10), 2 * 24 * 60, local(2026, 10, 20, 12), QUIET) \
+        == local(2026, 10, 24, 10)
+    # Offsets that are not whole days stay real time.
+    assert time_before(local(2026, 3, 29, 12), 120, TZ) == local(2026, 3, 29, 12) - timedelta(hours=2)
+    assert time_before(local(2026, 3, 30, 8, 30), 36 * 60, TZ) == local(2026, 3, 30, 8, 30) - timedelta(hours=36)
 
 @settings(deadline=None, max_examples=200)
 @given(st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31)),
