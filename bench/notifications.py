@@ -100,6 +100,9 @@ def parse_args() -> Any:
     parser.add_argument("--profile", action="store_true",
                         help="also run the delivery with every work horse under cProfile")
     parser.add_argument("--profile-dir", help="keep the work horses' cProfile stats here (with --profile)")
+    parser.add_argument("--worker-database-url", metavar="URL",
+                        help="the workers connect here (e.g. a PgBouncer in front of the server; the "
+                             "database name is replaced by the benchmark's own), not to BENCH_DATABASE_URL's server")
     return parser.parse_args()
 
 
@@ -122,7 +125,7 @@ def main() -> int:
     tmp = tempfile.mkdtemp(prefix="pendel-bench-notify-")
     try:
         with ExitStack() as stack:
-            db, conn, twilio, smtp, env, workers = open_environment(stack, admin, name, tmp)
+            db, conn, twilio, smtp, env, workers = open_environment(stack, admin, name, tmp, args.worker_database_url)
             problems: list[str] = []
             label = f"outbox → dispatcher → {args.workers} workers → Twilio/SMTP stand-ins"
 

@@ -168,11 +168,13 @@ def status_counts(db: Any) -> dict[str, int]:
 # --------------------------------------------------------------------------- the environment
 
 
-def open_environment(stack: ExitStack, admin: Any, name: str,
-                     tmp: str) -> tuple[Any, Any, Any, Any, dict[str, str], Workers]:
+def open_environment(stack: ExitStack, admin: Any, name: str, tmp: str,
+                     worker_server: str | None = None) -> tuple[Any, Any, Any, Any, dict[str, str], Workers]:
     """Database `name` (migrated), the stand-ins, a redis-server in `tmp`; the workers' environment and Workers.
 
-    Returns (db, redis connection, Twilio stand-in, SMTP server, env, workers).
+    `worker_server` (a database URL; its database name is replaced by `name`) is where the workers
+    connect instead of the server the benchmark itself uses: a pooler such as PgBouncer in front of
+    it. Returns (db, redis connection, Twilio stand-in, SMTP server, env, workers).
     """
     import redis
     from sqlalchemy.engine import make_url
@@ -196,6 +198,8 @@ def open_environment(stack: ExitStack, admin: Any, name: str,
     stack.callback(conn.close)
 
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
+    if worker_server:
+        url = make_url(worker_server).set(database=name).render_as_string(hide_password=False)
     env = {**keep, "REDIS_URL": server.url, "DATABASE_URL": url, "PENDEL_ENV": "testing",
            "SECRET_KEY": "bench", "PUBLIC_BASE_URL": PUBLIC_BASE_URL, **twilio.env(), **smtp.env()}
     os.makedirs(os.path.join(tmp, "logs"))
