@@ -179,11 +179,10 @@ def _reply(session: Session, settings: Settings, msg: Inbound, people: list[Part
         return True  # said before: nothing new for the mediator, no second thanks
     participant, appointment = attendance.participant, attendance.appointment
     _answer(session, settings, msg, "reply_received", [participant], now, {"response": response}, participant)
-    if response == "cannot_come" or previous == "cannot_come":
-        reason = "cannot_come" if response == "cannot_come" else "coming_after_all"
-        notify(session, settings, appointment.mediators,
-               Notice(f"sms-in:{msg.sid}:{reason}:a{appointment.id}", reason, appointment.case.reference,
-                      participant.id, start=attendance.arrival or appointment.start), now)
+    reason = response if previous != "cannot_come" else "coming_after_all"
+    notify(session, settings, appointment.mediators,
+           Notice(f"sms-in:{msg.sid}:{reason}:a{appointment.id}", reason, appointment.case.reference,
+                  participant.id, start=attendance.arrival or appointment.start), now)
     return True
 
 

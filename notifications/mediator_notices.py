@@ -1,6 +1,6 @@
 """Discreet emails to mediators about something one of their participants did or missed.
 
-A participant who texts STOP, answers a reminder with "I cannot come", texts
+A participant who texts STOP, answers a reminder ("I'll come", "I cannot come"), texts
 something Pendel cannot read, or whose SMS finally fails, is the mediator's
 to follow up personally: they get an email (kind `mediator_notice`) in the
 same transaction as the change. The subject names neither the participant
@@ -23,7 +23,7 @@ from notifications.rendering import render
 from notifications.models import OutboxMessage
 from scheduler.models import Appointment, Mediator, Participant
 
-REASONS = ("stop", "start", "cannot_come", "coming_after_all", "sms_reply", "sms_failed", "email_failed")
+REASONS = ("stop", "start", "coming", "cannot_come", "coming_after_all", "sms_reply", "sms_failed", "email_failed")
 MEDIATOR_LANGUAGE = "nl"  # mediators have no language of their own: the office's
 MAX_QUOTED = 640          # an inbound SMS is at most a few segments; cut anything longer
 

@@ -139,16 +139,20 @@ def test_two_records_cannot_come_and_tells_the_mediator_once(client: Any, runtim
         ("participant", world["victim"], "Dank u wel dat u het laat weten. We nemen contact met u op.")]
 
 
-def test_one_records_coming_and_a_change_of_mind_is_reported(client: Any, runtime: Any,
-                                                            world: dict[str, Any]) -> None:
+def test_one_records_coming_tells_the_mediator_and_a_change_of_mind_is_reported(
+        client: Any, runtime: Any, world: dict[str, Any]) -> None:
     text_in(client, world["phone"], "1")
     with runtime.db.session() as s:
         assert s.get(Attendance, (world["appointment"], world["victim"])).response == "coming"
-    assert messages(runtime, "mediator_notice") == []
+    notices = messages(runtime, "mediator_notice")
+    assert [(n.mediator_id, n.subject.split(":")[0]) for n in notices] == [(world["m1"], "Een deelnemer komt")]
+    assert "geantwoord te komen" in notices[0].body and world["reference"] in notices[0].body
+    assert not any(n in notices[0].subject + notices[0].body for n in world["names"])
+    text_in(client, world["phone"], "ja")   # said again: nothing new
     text_in(client, world["phone"], "2")
     text_in(client, world["phone"], "JA")
     assert [n.subject.split(":")[0] for n in messages(runtime, "mediator_notice")] == [
-        "Een deelnemer kan niet komen", "Een deelnemer komt toch"]
+        "Een deelnemer komt", "Een deelnemer kan niet komen", "Een deelnemer komt toch"]
 
 
 def test_a_reply_without_an_upcoming_appointment_is_unknown_text(client: Any, runtime: Any,
