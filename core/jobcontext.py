@@ -1,6 +1,9 @@
 """The runtime a job runs with: built once per worker process from the environment."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 from core.runtime import Runtime
 
 _runtime: Runtime | None = None
@@ -20,3 +23,14 @@ def job_runtime() -> Runtime:
     assert _runtime is not None
     return _runtime
 
+
+
+@contextmanager
+def job_runtime_as(runtime: Runtime | None) -> Iterator[None]:
+    """Jobs run in this process use `runtime` inside the block; the one before is back after it."""
+    previous = _runtime
+    set_job_runtime(runtime)
+    try:
+        yield
+    finally:
+        set_job_runtime(previous)

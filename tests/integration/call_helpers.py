@@ -49,12 +49,8 @@ def settings(settings: Any, standin: TwilioStandin) -> Any:
 @pytest.fixture
 def jobs(runtime: Any) -> Iterator[Any]:
     """Jobs in this process run with the app's runtime (its database and the stand-in's settings)."""
-    previous = jobcontext._runtime
-    jobcontext.set_job_runtime(runtime)
-    try:
+    with jobcontext.job_runtime_as(runtime):
         yield runtime
-    finally:
-        jobcontext.set_job_runtime(previous)
 
 
 def work(conn: redis.Redis) -> None:

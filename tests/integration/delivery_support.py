@@ -47,12 +47,10 @@ def delivery(settings: Settings, database: Database, conn: redis.Redis, private_
     configured = replace(settings, redis_url=private_redis.url, message_max_attempts=4,
                          **twilio_standin.settings_changes(), **smtp_server.settings_changes())
     runtime = build_runtime(configured, redis=conn)
-    previous = jobcontext._runtime
-    jobcontext.set_job_runtime(runtime)
     try:
-        yield runtime
+        with jobcontext.job_runtime_as(runtime):
+            yield runtime
     finally:
-        jobcontext.set_job_runtime(previous)
         runtime.db.dispose()
 
 

@@ -248,7 +248,7 @@ def test_the_periodic_tick_enqueues_jobs_that_a_worker_runs(database: Database, 
                                                             server: FeedServer) -> None:
     import fakeredis
 
-    from core.jobcontext import set_job_runtime
+    from core.jobcontext import job_runtime_as
     from core.queue import ThreadWorker
     from core.runtime import build_runtime
     from notifications.periodic import CALENDAR_LOCK, calendar_tick
@@ -264,11 +264,10 @@ def test_the_periodic_tick_enqueues_jobs_that_a_worker_runs(database: Database, 
     assert calendar_tick(database, queue, NOW + timedelta(minutes=1), cal) == 0  # claimed: not due again yet
     assert [job.func_name for job in queue.get_jobs()] == ["calendars.jobs.sync_source_job"]
     runtime = build_runtime(cal, redis=conn)
-    set_job_runtime(runtime)
     try:
-        ThreadWorker([queue], connection=conn).work(burst=True, with_scheduler=False)
+        with job_runtime_as(runtime):
+            ThreadWorker([queue], connection=conn).work(burst=True, with_scheduler=False)
     finally:
-        set_job_runtime(None)
         runtime.db.dispose()
     row = source(database, sid)
     assert row.status == "ok" and row.busy_count == len(blocks(database, sid)) > 0

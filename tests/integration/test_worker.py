@@ -77,13 +77,11 @@ def _enqueue(conn: Any, name: str, func: Any, *args: Any) -> Job:
 @pytest.fixture
 def job_runtime(database: Database) -> Iterator[Runtime]:
     """The runtime jobs in this process use: the test database, restored afterwards."""
-    previous = jobcontext._runtime
     runtime = build_runtime(Settings(environment="testing", database_url=database.url, secret_key="x"))
-    jobcontext.set_job_runtime(runtime)
     try:
-        yield runtime
+        with jobcontext.job_runtime_as(runtime):
+            yield runtime
     finally:
-        jobcontext.set_job_runtime(previous)
         runtime.db.dispose()
 
 
