@@ -8,6 +8,8 @@ is reversed by trying all ~10^9 numbers; a key makes that useless).
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime
 
 from sqlalchemy import Boolean, Index, String
@@ -18,6 +20,23 @@ from core.db import Base, UTCDateTime, utcnow
 # What we understood the message as. A "1" or "2" with no upcoming appointment to apply
 # it to is "unknown": for us it is then just text we cannot read.
 INBOUND_KINDS = ("stop", "start", "reply_yes", "reply_no", "unknown")
+# The template (and idempotency key suffix) of the answer to STOPPEN/AFMELDEN: the one text that
+# still goes to a number that opted out.
+STOP_CONFIRMATION = "stop_confirmed"
+
+
+def reply_key(message_sid: str, template: str) -> str:
+    """Idempotency key of an automatic answer (outbox kind `auto_reply`) to one inbound message."""
+    return f"sms-in:{message_sid}:{template}"
+
+
+def confirms_opt_out(kind: str, idempotency_key: str) -> bool:
+    return kind == "auto_reply" and idempotency_key.endswith(":" + STOP_CONFIRMATION)
+
+
+def number_hash(secret_key: str, number: str) -> str:
+    """Keyed hash (HMAC-SHA256, hex) of a phone number: a plain SHA-256 is reversed by trying every number."""
+    return hmac.new(secret_key.encode(), number.encode(), hashlib.sha256).hexdigest()
 
 
 class InboundMessage(Base):
@@ -31,6 +50,22 @@ class InboundMessage(Base):
     from_hash: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256 of the E.164 number, hex
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     kind: Mapped[str] = mapped_column(String(20))
-    # stop/start: a participant's setting changed; reply_*: recorded on an attendance;
+    # stop/start: a participant's setting or the number's opt-out changed; reply_*: recorded on an attendance;
     # unknown: an automatic answer was queued (the once-a-day limit reads this).
     handled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SmsOptOut(Base):
+    """A number that texted STOP, STOPPEN or AFMELDEN (and not START since): no SMS goes to it.
+
+    Kept per number, not per participant: the callback queue's "we tried to
+    reach you" text and automatic answers go to numbers that belong to no
+    participant. The send job checks this for every SMS (the stop
+    confirmation itself excepted). Keyed like `from_hash`, so the number
+    cannot be read back.
+    """
+
+    __tablename__ = "sms_opt_outs"
+
+    number_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # number_hash() of the E.164 number
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

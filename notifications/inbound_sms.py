@@ -9,19 +9,18 @@ message. Neither the number nor the text is stored here or logged.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Sequence
 
 import phonenumbers
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.config import Settings
-from notifications.inbound_models import InboundMessage
+from core.db import insert_unless_exists
+from notifications.inbound_models import STOP_CONFIRMATION, InboundMessage, SmsOptOut, number_hash, reply_key
 from notifications.mediator_notices import Notice, notify
 from notifications.models import OPEN_STATUSES, OutboxMessage
 from notifications.outbox import NewMessage, add_message
@@ -34,6 +33,8 @@ from scheduler.models import Appointment, Attendance, Participant
 TWILIO_STOP_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"})
 STOP_WORDS = TWILIO_STOP_WORDS | {"stoppen", "afmelden"}
 START_WORDS = frozenset({"start", "unstop"})
+# Twilio's third opt-in keyword: after a stop, Twilio re-subscribes a number that texts YES.
+TWILIO_YES = "yes"
 YES_WORDS = frozenset({"1", "ja", "yes"})
 NO_WORDS = frozenset({"2", "nee", "no"})
 
@@ -59,7 +60,7 @@ def normalize_sender(raw: str) -> str | None:
 
 def sender_hash(settings: Settings, sender: str) -> str:
     """Keyed hash: a plain SHA-256 of a phone number is reversed by trying every number."""
-    return hmac.new(settings.secret_key.encode(), sender.encode(), hashlib.sha256).hexdigest()
+    return number_hash(settings.secret_key, sender)
 
 
 def _word(body: str) -> str:
@@ -88,20 +89,23 @@ def receive(session: Session, settings: Settings, msg: Inbound, now: datetime) -
                          received_at=now, kind=classify(msg.body), handled=False)
     session.add(row)
     session.flush()  # a concurrent retry of the same message now waits here, then fails on the unique SID
+    opted_out = msg.sender is not None and session.get(SmsOptOut, row.from_hash) is not None
+    if row.kind == "reply_yes" and opted_out and _word(msg.body) == TWILIO_YES:
+        row.kind = "start"  # Twilio has just re-subscribed the number: so do we, not "I'm coming"
     people: list[Participant] = []
     if msg.sender is not None:
         people = list(session.scalars(select(Participant).where(Participant.phone == msg.sender)
                                       .order_by(Participant.id).with_for_update()))
     if row.kind == "stop":
-        row.handled = _stop(session, settings, msg, people, now)
+        row.handled = _stop(session, settings, msg, row.from_hash, people, now) or not opted_out
     elif row.kind == "start":
-        row.handled = _start(session, settings, msg, people, now)
+        row.handled = _start(session, settings, msg, row.from_hash, people, now) or opted_out
     elif row.kind in ("reply_yes", "reply_no"):
         row.handled = _reply(session, settings, msg, people, row.kind == "reply_yes", now)
         if not row.handled:
             row.kind = "unknown"  # nothing to answer: for us it is text we cannot read
     if row.kind == "unknown":
-        row.handled = _unknown(session, settings, msg, row, people, now)
+        row.handled = _unknown(session, settings, msg, row, people, opted_out, now)
     session.flush()
     return row
 
@@ -121,18 +125,21 @@ def _answer(session: Session, settings: Settings, msg: Inbound, name: str, peopl
         body = render("sms", name, "nl", context).text + "\n" + render("sms", name, "en", context).text
     # A stop/start confirmation names no participant: the send-time check must not hold it back
     # because SMS is now off; an answer that does name one is held back if they withdrew or opted out.
+    # The number's own opt-out holds back every text to it but the stop confirmation (STOP_CONFIRMATION).
     add_message(session, NewMessage(
-        key=f"sms-in:{msg.sid}:{name}", kind="auto_reply", channel="sms",
+        key=reply_key(msg.sid, name), kind="auto_reply", channel="sms",
         recipient_kind="participant" if participant else "caller", to=msg.sender, language=language, body=body,
         participant_id=participant.id if participant else None, segments=segments(body)), now)
 
 
-def _stop(session: Session, settings: Settings, msg: Inbound, people: list[Participant], now: datetime) -> bool:
+def _stop(session: Session, settings: Settings, msg: Inbound, from_hash: str, people: list[Participant],
+          now: datetime) -> bool:
     changed = [p for p in people if p.sms_allowed]
     for participant in changed:
         participant.sms_allowed = False
         audit.record(session, None, "participant.sms_stopped", "participant", participant.id, "inbound SMS")
     if msg.sender is not None:  # nothing more by SMS to this number: participants' messages and callers' alike
+        _record_opt_out(session, from_hash, now)
         targets = [OutboxMessage.to_address == msg.sender]
         if people:
             targets.append(OutboxMessage.participant_id.in_([p.id for p in people]))
@@ -140,7 +147,7 @@ def _stop(session: Session, settings: Settings, msg: Inbound, people: list[Parti
                         .where(OutboxMessage.status.in_(OPEN_STATUSES), OutboxMessage.channel == "sms", or_(*targets))
                         .values(status="cancelled", finished_at=now, lease_until=None))
     if _word(msg.body) not in TWILIO_STOP_WORDS:
-        _answer(session, settings, msg, "stop_confirmed", people, now)
+        _answer(session, settings, msg, STOP_CONFIRMATION, people, now)
     for participant in changed:
         notify(session, settings, participant.case.mediators,
                Notice(f"sms-in:{msg.sid}:stop:p{participant.id}", "stop", participant.case.reference,
@@ -148,7 +155,10 @@ def _stop(session: Session, settings: Settings, msg: Inbound, people: list[Parti
     return bool(people)
 
 
-def _start(session: Session, settings: Settings, msg: Inbound, people: list[Participant], now: datetime) -> bool:
+def _start(session: Session, settings: Settings, msg: Inbound, from_hash: str, people: list[Participant],
+           now: datetime) -> bool:
+    if msg.sender is not None:
+        session.execute(delete(SmsOptOut).where(SmsOptOut.number_hash == from_hash))
     changed = [p for p in people if not p.sms_allowed]
     for participant in changed:
         participant.sms_allowed = True
@@ -187,13 +197,13 @@ def _reply(session: Session, settings: Settings, msg: Inbound, people: list[Part
 
 
 def _unknown(session: Session, settings: Settings, msg: Inbound, row: InboundMessage,
-             people: list[Participant], now: datetime) -> bool:
+             people: list[Participant], opted_out: bool, now: datetime) -> bool:
     """Tell the mediators what their participant wrote; answer the sender at most once a local day."""
     for participant in people:
         notify(session, settings, participant.case.mediators,
                Notice(f"sms-in:{msg.sid}:reply:p{participant.id}", "sms_reply", participant.case.reference,
                       participant.id, text=msg.body.strip() or None), now)
-    if msg.sender is None:
+    if msg.sender is None or opted_out:
         return False
     reachable = [p for p in people if p.sms_allowed and p.withdrawn_at is None]
     if people and not reachable:
@@ -208,6 +218,13 @@ def _unknown(session: Session, settings: Settings, msg: Inbound, row: InboundMes
         return False
     _answer(session, settings, msg, "auto_reply", reachable, now, participant=reachable[0] if reachable else None)
     return True
+
+
+def _record_opt_out(session: Session, from_hash: str, now: datetime) -> None:
+    """The number's opt-out (kept while one exists): one statement, safe against a parallel STOP."""
+    conn = session.connection()
+    conn.execute(insert_unless_exists(conn.dialect.name, SmsOptOut.__table__, ("number_hash",), ("number_hash",)),
+                 {"number_hash": from_hash, "created_at": now})
 
 
 def _lock_sender(session: Session, from_hash: str) -> None:

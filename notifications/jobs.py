@@ -51,6 +51,7 @@ from notifications import sendcheck
 from notifications.mediator_notices import notify_failed_message
 from notifications.backoff import next_attempt
 from notifications.channels.base import Channel, Envelope, PermanentSendError, TransientSendError
+from notifications.inbound_models import SmsOptOut, confirms_opt_out, number_hash
 from notifications.models import OutboxMessage
 from scheduler.models import Appointment, Participant
 
@@ -65,14 +66,23 @@ _channels_lock = threading.Lock()
 # Core statements on the tables, not ORM loads and flushes: the job reads one row and writes one
 # outcome, and in a freshly forked work horse the ORM's identity map and unit of work cost several
 # times the queries themselves. Built once here, compiled once per process (before the fork).
-_m, _a, _p = OutboxMessage.__table__, Appointment.__table__, Participant.__table__
+# One statement loads the row (locked) with its appointment's and participant's facts; an SMS
+# costs one more, the opt-out lookup by the number's keyed hash (computed here, not in SQL).
+# The joined facts are as of the statement's start: a writer that makes a queued message wrong
+# (cancellation, withdrawal, STOP) also cancels its row, and so either commits
+# before that start or waits for this job's commit.
+_m, _a, _p, _o = OutboxMessage.__table__, Appointment.__table__, Participant.__table__, SmsOptOut.__table__
 LOAD_ROW = (select(_m.c.status, _m.c.attempts, _m.c.kind, _m.c.channel, _m.c.recipient_kind, _m.c.is_reminder,
                    _m.c.appointment_id, _m.c.appointment_version, _m.c.participant_id, _m.c.deadline,
-                   _m.c.to_address, _m.c.subject, _m.c.body, _m.c.html_body, _m.c.attachment_ics)
-            .where(_m.c.id == bindparam("row_id")).with_for_update())
-LOAD_APPOINTMENT = select(_a.c.status, _a.c.version, _a.c.start).where(_a.c.id == bindparam("id"))
-LOAD_PARTICIPANT = (select(_p.c.withdrawn_at, _p.c.sms_allowed, _p.c.email_allowed)
-                    .where(_p.c.id == bindparam("id")))
+                   _m.c.idempotency_key, _m.c.to_address, _m.c.subject, _m.c.body, _m.c.html_body,
+                   _m.c.attachment_ics,
+                   _a.c.id.label("a_id"), _a.c.status.label("a_status"), _a.c.version.label("a_version"),
+                   _a.c.start.label("a_start"), _p.c.id.label("p_id"), _p.c.withdrawn_at.label("p_withdrawn_at"),
+                   _p.c.sms_allowed.label("p_sms_allowed"), _p.c.email_allowed.label("p_email_allowed"))
+            .select_from(_m.outerjoin(_a, _a.c.id == _m.c.appointment_id)
+                         .outerjoin(_p, _p.c.id == _m.c.participant_id))
+            .where(_m.c.id == bindparam("row_id")).with_for_update(of=_m))
+NUMBER_OPTED_OUT = select(_o.c.number_hash).where(_o.c.number_hash == bindparam("hash"))
 _this_row = update(_m).where(_m.c.id == bindparam("row_id"))
 _at = bindparam("at", type_=UTCDateTime())
 MARK_SENT = _this_row.values(status="sent", provider_id=bindparam("provider_id"), sent_at=_at, finished_at=_at,
@@ -126,7 +136,7 @@ def attempt_send(conn: Connection, settings: Settings, row_id: int, attempt: int
     if row.status != "queued" or row.attempts != attempt:
         return "stale"  # cancelled meanwhile, or a later attempt owns the row
 
-    decision = sendcheck.check(*_facts(conn, row), now=now, quiet=sendcheck.QuietHours(
+    decision = sendcheck.check(*_facts(conn, settings, row), now=now, quiet=sendcheck.QuietHours(
         settings.quiet_start, settings.quiet_end, settings.tz))
     if decision.action == "cancel":
         _finish(conn, row_id, "cancelled", now, decision.reason)
@@ -181,30 +191,30 @@ def warm_up(conn: Connection, settings: Settings, now: datetime) -> None:
     its one job.
     """
     attempt_send(conn, settings, 0, 0, now)
-    conn.execute(LOAD_APPOINTMENT, {"id": 0}).first()
-    conn.execute(LOAD_PARTICIPANT, {"id": 0}).first()
+    conn.execute(NUMBER_OPTED_OUT, {"hash": ""}).first()
     mark_sent(conn, 0, "warm-up", now)
     _finish(conn, 0, "skipped", now, "warm-up")
     conn.execute(POSTPONE, {"row_id": 0, "at": now})
     _retry_or_die(conn, 0, 1, settings, now, "warm-up")
 
 
-def _facts(conn: Connection, row: Row[Any]) -> tuple[
+def _facts(conn: Connection, settings: Settings, row: Row[Any]) -> tuple[
         sendcheck.MessageFacts, sendcheck.AppointmentFacts | None, sendcheck.ParticipantFacts | None]:
     """Plain data for the check, read in this transaction (after the row lock)."""
-    message = sendcheck.MessageFacts(kind=row.kind, channel=row.channel, recipient_kind=row.recipient_kind,
-                                     is_reminder=row.is_reminder, appointment_version=row.appointment_version,
-                                     deadline=row.deadline)
     appointment = participant = None
-    if row.appointment_id is not None:
-        a = conn.execute(LOAD_APPOINTMENT, {"id": row.appointment_id}).first()
-        if a is not None:
-            appointment = sendcheck.AppointmentFacts(status=a.status, version=a.version, start=a.start)
-    if row.participant_id is not None:
-        p = conn.execute(LOAD_PARTICIPANT, {"id": row.participant_id}).first()
-        if p is not None:
-            participant = sendcheck.ParticipantFacts(withdrawn=p.withdrawn_at is not None,
-                                                     sms_allowed=p.sms_allowed, email_allowed=p.email_allowed)
+    if row.a_id is not None:
+        appointment = sendcheck.AppointmentFacts(status=row.a_status, version=row.a_version, start=row.a_start)
+    if row.p_id is not None:
+        participant = sendcheck.ParticipantFacts(withdrawn=row.p_withdrawn_at is not None,
+                                                 sms_allowed=row.p_sms_allowed, email_allowed=row.p_email_allowed)
+    opted_out = False
+    if row.channel == "sms" and row.to_address is not None:
+        opted_out = conn.execute(NUMBER_OPTED_OUT, {
+            "hash": number_hash(settings.secret_key, row.to_address)}).first() is not None
+    message = sendcheck.MessageFacts(
+        kind=row.kind, channel=row.channel, recipient_kind=row.recipient_kind, is_reminder=row.is_reminder,
+        appointment_version=row.appointment_version, deadline=row.deadline, number_opted_out=opted_out,
+        confirms_opt_out=confirms_opt_out(row.kind, row.idempotency_key))
     return message, appointment, participant
 
 

@@ -9,7 +9,7 @@ job asks this module, under the row lock, with plain data it loaded itself.
 Outcomes:
 - send;
 - skip (with a reason): the message is not wrong to have written but must not
-  go now — stale version, channel off, too late. Status `skipped`.
+  go now — stale version, channel off, number opted out of SMS, too late. Status `skipped`.
 - cancel: the participant withdrew; nothing more goes to them. Status `cancelled`.
 - postpone until a time: a reminder in quiet hours that can still go in time.
 
@@ -56,6 +56,10 @@ class MessageFacts:
     is_reminder: bool
     appointment_version: int | None
     deadline: datetime | None
+    # SMS: the number texted STOP/STOPPEN/AFMELDEN and not START since (whoever the recipient is).
+    number_opted_out: bool = False
+    # The confirmation of that very stop: the one text that still goes to an opted-out number.
+    confirms_opt_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,8 @@ def check(message: MessageFacts, appointment: AppointmentFacts | None, participa
             return Decision("skip", "recipient_gone")
         if participant.withdrawn:
             return Decision("cancel", "participant_withdrew")
+    if message.channel == "sms" and message.number_opted_out and not message.confirms_opt_out:
+        return Decision("skip", "number_opted_out")
 
     reminder = message.is_reminder or message.kind == "appointment_reminder"
     deadline = message.deadline

@@ -1,0 +1,118 @@
+"""A number that texts STOP, STOPPEN or AFMELDEN gets no SMS from us until START (or Twilio's YES).
+
+Participants' `sms_allowed` covers their own messages; the per-number opt-out
+covers every text to the number: the callback queue's "we tried to reach
+you", automatic answers, and messages to participants alike. Inbound texts
+go through the real app, signed as Twilio signs them; one attempt of the
+send job runs on the row as the dispatcher would hand it over.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from core.db import utcnow
+from core.events import publish
+from notifications.inbound_models import InboundMessage, SmsOptOut, number_hash
+from notifications.jobs import attempt_send
+from notifications.models import OutboxMessage
+from scheduler.events import CallbackUnreachable
+from scheduler.models import Attendance, Participant
+from tests.conftest import both_databases
+from tests.integration.sms_helpers import build_world, messages, text_in
+
+STRANGER = "+31687654321"
+
+
+@pytest.fixture
+def world(runtime: Any) -> dict[str, Any]:
+    return build_world(runtime)
+
+
+def send(runtime: Any, row_id: int, now: datetime | None = None) -> str:
+    """Claim the row as the dispatcher would and run one attempt of the send job."""
+    table = OutboxMessage.__table__
+    with runtime.db.engine.begin() as conn:
+        conn.execute(update(table).where(table.c.id == row_id).values(status="queued", attempts=table.c.attempts + 1))
+        attempts = conn.execute(select(table.c.attempts).where(table.c.id == row_id)).scalar()
+        return attempt_send(conn, runtime.settings, row_id, attempts, now or utcnow())
+
+
+def callback_text(runtime: Any, number: str, callback_id: int = 4242) -> OutboxMessage:
+    with runtime.db.write_session() as s:
+        publish(s, CallbackUnreachable(callback_id=callback_id, caller_number=number, language="nl",
+                                       texts_allowed=True))
+    return messages(runtime, "callback_unreachable")[-1]
+
+
+def opt_outs(runtime: Any) -> list[str]:
+    with runtime.db.session() as s:
+        return list(s.scalars(select(SmsOptOut.number_hash)))
+
+
+@both_databases
+@pytest.mark.parametrize("word", ["STOPPEN", "afmelden", "Stop"])
+def test_a_stop_holds_back_a_later_callback_text_to_that_number(client: Any, runtime: Any, world: dict[str, Any],
+                                                                word: str) -> None:
+    text_in(client, world["phone"], word)
+    row = callback_text(runtime, world["phone"])
+    assert send(runtime, row.id) == "skipped:number_opted_out"
+    with runtime.db.session() as s:
+        assert s.get(OutboxMessage, row.id).status == "skipped"
+
+
+def test_the_stop_confirmation_itself_goes(client: Any, runtime: Any, world: dict[str, Any]) -> None:
+    text_in(client, world["phone"], "STOPPEN")
+    (confirmation,) = messages(runtime, "auto_reply")
+    assert send(runtime, confirmation.id) == "sent"
+
+
+def test_start_lifts_the_opt_out(client: Any, runtime: Any, world: dict[str, Any]) -> None:
+    text_in(client, world["phone"], "AFMELDEN")
+    text_in(client, world["phone"], "start")
+    assert opt_outs(runtime) == []
+    assert send(runtime, callback_text(runtime, world["phone"]).id) == "sent"
+
+
+def test_the_opt_out_is_kept_as_a_keyed_hash_only(client: Any, runtime: Any, world: dict[str, Any]) -> None:
+    text_in(client, STRANGER, "stoppen")
+    text_in(client, STRANGER, "STOPPEN")  # twice: still one record
+    assert opt_outs(runtime) == [number_hash(runtime.settings.secret_key, STRANGER)]
+    assert STRANGER[3:] not in opt_outs(runtime)[0]
+    # Another number is not affected.
+    assert send(runtime, callback_text(runtime, world["offender_phone"]).id) == "sent"
+
+
+def test_a_stranger_who_opted_out_gets_no_automatic_answer(client: Any, runtime: Any,
+                                                           world: dict[str, Any]) -> None:
+    text_in(client, STRANGER, "Stoppen")
+    text_in(client, STRANGER, "wie is dit?")
+    assert _reply_templates(runtime) == ["stop_confirmed"]
+
+
+@both_databases
+@pytest.mark.parametrize("word", ["YES", "yes", " Yes. "])
+def test_yes_after_a_stop_switches_sms_back_on(client: Any, runtime: Any, world: dict[str, Any], word: str) -> None:
+    """Twilio re-subscribes a number that texts YES after a STOP: we follow, rather than read "I'm coming"."""
+    text_in(client, world["phone"], "STOP")
+    text_in(client, world["phone"], word)
+    with runtime.db.session() as s:
+        assert s.get(Participant, world["victim"]).sms_allowed is True
+        assert s.get(Attendance, (world["appointment"], world["victim"])).response is None
+        assert s.scalars(select(InboundMessage.kind).order_by(InboundMessage.id)).all() == ["stop", "start"]
+    assert opt_outs(runtime) == []
+    assert _reply_templates(runtime) == ["start_confirmed"]
+
+
+def test_yes_without_a_stop_still_means_coming(client: Any, runtime: Any, world: dict[str, Any]) -> None:
+    text_in(client, world["phone"], "YES")
+    with runtime.db.session() as s:
+        assert s.get(Attendance, (world["appointment"], world["victim"])).response == "coming"
+
+
+def _reply_templates(runtime: Any) -> list[str]:
+    """Which automatic answers were queued (the template is the last part of the key)."""
+    return [r.idempotency_key.rsplit(":", 1)[1] for r in messages(runtime, "auto_reply")]
