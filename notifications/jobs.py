@@ -69,7 +69,7 @@ _channels_lock = threading.Lock()
 # One statement loads the row (locked) with its appointment's and participant's facts; an SMS
 # costs one more, the opt-out lookup by the number's keyed hash (computed here, not in SQL).
 # The joined facts are as of the statement's start: a writer that makes a queued message wrong
-# (cancellation, withdrawal, STOP) also cancels its row, and so either commits
+# (cancellation, withdrawal, STOP, a contact change) also cancels its row, and so either commits
 # before that start or waits for this job's commit.
 _m, _a, _p, _o = OutboxMessage.__table__, Appointment.__table__, Participant.__table__, SmsOptOut.__table__
 LOAD_ROW = (select(_m.c.status, _m.c.attempts, _m.c.kind, _m.c.channel, _m.c.recipient_kind, _m.c.is_reminder,
@@ -78,7 +78,8 @@ LOAD_ROW = (select(_m.c.status, _m.c.attempts, _m.c.kind, _m.c.channel, _m.c.rec
                    _m.c.attachment_ics,
                    _a.c.id.label("a_id"), _a.c.status.label("a_status"), _a.c.version.label("a_version"),
                    _a.c.start.label("a_start"), _p.c.id.label("p_id"), _p.c.withdrawn_at.label("p_withdrawn_at"),
-                   _p.c.sms_allowed.label("p_sms_allowed"), _p.c.email_allowed.label("p_email_allowed"))
+                   _p.c.sms_allowed.label("p_sms_allowed"), _p.c.email_allowed.label("p_email_allowed"),
+                   _p.c.phone.label("p_phone"), _p.c.email.label("p_email"))
             .select_from(_m.outerjoin(_a, _a.c.id == _m.c.appointment_id)
                          .outerjoin(_p, _p.c.id == _m.c.participant_id))
             .where(_m.c.id == bindparam("row_id")).with_for_update(of=_m))
@@ -214,7 +215,8 @@ def _facts(conn: Connection, settings: Settings, row: Row[Any]) -> tuple[
     message = sendcheck.MessageFacts(
         kind=row.kind, channel=row.channel, recipient_kind=row.recipient_kind, is_reminder=row.is_reminder,
         appointment_version=row.appointment_version, deadline=row.deadline, number_opted_out=opted_out,
-        confirms_opt_out=confirms_opt_out(row.kind, row.idempotency_key))
+        confirms_opt_out=confirms_opt_out(row.kind, row.idempotency_key),
+        address_current=row.p_id is None or row.to_address == (row.p_phone if row.channel == "sms" else row.p_email))
     return message, appointment, participant
 
 

@@ -9,7 +9,8 @@ job asks this module, under the row lock, with plain data it loaded itself.
 Outcomes:
 - send;
 - skip (with a reason): the message is not wrong to have written but must not
-  go now — stale version, channel off, number opted out of SMS, too late. Status `skipped`.
+  go now — stale version, channel off, number opted out of SMS, address no
+  longer the participant's, too late. Status `skipped`.
 - cancel: the participant withdrew; nothing more goes to them. Status `cancelled`.
 - postpone until a time: a reminder in quiet hours that can still go in time.
 
@@ -60,6 +61,8 @@ class MessageFacts:
     number_opted_out: bool = False
     # The confirmation of that very stop: the one text that still goes to an opted-out number.
     confirms_opt_out: bool = False
+    # A participant's message: its address is still their phone (SMS) or email (email).
+    address_current: bool = True
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ def check(message: MessageFacts, appointment: AppointmentFacts | None, participa
 
     if participant is not None and not _channel_allowed(message.channel, participant):
         return Decision("skip", "channel_off")
+    if message.recipient_kind == "participant" and not message.address_current:
+        return Decision("skip", "address_changed")  # re-written to the new address, or to nobody
     if deadline is not None and now >= deadline:
         return Decision("skip", "deadline_passed")
 

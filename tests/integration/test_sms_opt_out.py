@@ -8,7 +8,7 @@ send job runs on the row as the dispatcher would hand it over.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -111,6 +111,21 @@ def test_yes_without_a_stop_still_means_coming(client: Any, runtime: Any, world:
     text_in(client, world["phone"], "YES")
     with runtime.db.session() as s:
         assert s.get(Attendance, (world["appointment"], world["victim"])).response == "coming"
+
+
+@pytest.mark.parametrize("channel, field, new", [("sms", "phone", "+31611112222"),
+                                                 ("email", "email", "new@example.org")])
+def test_a_message_to_an_address_no_longer_the_participants_is_skipped(runtime: Any, world: dict[str, Any],
+                                                                       channel: str, field: str, new: str) -> None:
+    """A backstop for any path that changes contact details without re-writing pending messages."""
+    noon = datetime.combine(utcnow().astimezone(runtime.settings.tz).date() + timedelta(days=1),
+                            datetime.min.time().replace(hour=12), runtime.settings.tz)
+    with runtime.db.write_session() as s:
+        setattr(s.get(Participant, world["victim"]), field, new)
+    reminders = {m.channel: m.id for m in messages(runtime, "appointment_reminder")}
+    assert send(runtime, reminders.pop(channel), noon) == "skipped:address_changed"
+    assert send(runtime, reminders.popitem()[1], noon) == "sent"  # the other channel's address is unchanged
+
 
 
 def _reply_templates(runtime: Any) -> list[str]:

@@ -1,4 +1,4 @@
-"""The send-time check and a number's SMS opt-out."""
+"""The send-time check and a number's SMS opt-out; a participant's message to an address no longer theirs."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -46,6 +46,19 @@ def test_the_stop_confirmation_itself_still_goes() -> None:
 def test_an_email_is_not_held_back_by_the_numbers_opt_out() -> None:
     email = replace(REMINDER, channel="email", number_opted_out=True)
     assert decide(email, LIVE, PERSON) == Decision("send")
+
+
+@pytest.mark.parametrize("channel", ["sms", "email"])
+def test_a_participant_message_to_an_address_no_longer_theirs_is_skipped(channel: str) -> None:
+    moved = replace(REMINDER, channel=channel, address_current=False)
+    assert decide(moved, LIVE, PERSON) == Decision("skip", "address_changed")
+    # Withdrawal and a cancelled appointment still say what really happened.
+    assert decide(moved, LIVE, replace(PERSON, withdrawn=True)) == Decision("cancel", "participant_withdrew")
+    assert decide(moved, replace(LIVE, status="cancelled"), PERSON) == Decision("skip", "appointment_not_live")
+
+
+def test_the_address_fact_only_concerns_participants() -> None:
+    assert decide(replace(CALLBACK_TEXT, address_current=False)) == Decision("send")
 
 
 def test_only_the_stop_confirmation_is_recognised_as_one() -> None:
