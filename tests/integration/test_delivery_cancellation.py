@@ -90,8 +90,9 @@ def test_a_cancellation_during_the_send_waits_for_it_and_never_rewrites_history(
     (appointment_id,), (participant_id,) = _appointments(delivery.db, 1)
     base, now = id_base(), utcnow()
     with delivery.db.write_session() as s:
+        phone = s.get(Participant, participant_id).phone  # the send job skips a message to a stale address
         make_row(s, base, now, kind="appointment_confirmed", recipient_kind="participant", appointment_id=appointment_id,
-                 participant_id=participant_id, appointment_version=1, to_address=NUMBER)
+                 participant_id=participant_id, appointment_version=1, to_address=phone)
     dispatch(delivery, conn, now)
     twilio_standin.delay(1.5)
     worker = ThreadWorker([Queue(QUEUE, connection=conn)], connection=conn)
