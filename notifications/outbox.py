@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Row, Update, update
 from sqlalchemy.orm import Session
 
 from core.db import insert_unless_exists
@@ -58,13 +59,7 @@ def add_message(session: Session, message: NewMessage, now: datetime) -> int | N
         "attempts": 0, "segments": message.segments, "created_at": now}).scalar()
 
 
-def cancel_pending(session: Session, now: datetime, *, appointment_id: int | None = None,
-                   participant_id: int | None = None, reminders_only: bool = False) -> int:
-    """Cancel messages that have not gone yet, for an appointment and/or a participant.
-
-    A row already handed to a worker (queued) is cancelled too: the send job
-    checks the row again under a lock before it sends, so it will not go.
-    """
+def _open(appointment_id: int | None, participant_id: int | None) -> Update:
     if appointment_id is None and participant_id is None:
         raise ValueError("name an appointment or a participant")
     stmt = update(OutboxMessage).where(OutboxMessage.status.in_(OPEN_STATUSES))
@@ -72,7 +67,34 @@ def cancel_pending(session: Session, now: datetime, *, appointment_id: int | Non
         stmt = stmt.where(OutboxMessage.appointment_id == appointment_id)
     if participant_id is not None:
         stmt = stmt.where(OutboxMessage.participant_id == participant_id)
+    return stmt
+
+
+def cancel_pending(session: Session, now: datetime, *, appointment_id: int | None = None,
+                   participant_id: int | None = None, reminders_only: bool = False) -> int:
+    """Cancel messages that have not gone yet, for an appointment and/or a participant.
+
+    A row already handed to a worker (queued) is cancelled too: the send job
+    checks the row again under a lock before it sends, so it will not go.
+    """
+    stmt = _open(appointment_id, participant_id)
     if reminders_only:
         stmt = stmt.where(OutboxMessage.is_reminder.is_(True))
     result = session.execute(stmt.values(status="cancelled", finished_at=now, lease_until=None))
     return result.rowcount or 0
+
+
+def withdraw_for_rewrite(session: Session, now: datetime, kinds: tuple[str, ...], *,
+                         appointment_id: int | None = None, participant_id: int | None = None) -> list[Row[Any]]:
+    """Cancel participants' messages of these kinds that have not gone yet, and return what they were.
+
+    Only rows this statement cancelled come back: one a worker sent meanwhile
+    (it holds the row lock while sending) stays sent and is not written again.
+    """
+    stmt = (_open(appointment_id, participant_id)
+            .where(_TABLE.c.recipient_kind == "participant", _TABLE.c.kind.in_(kinds))
+            .values(status="cancelled", finished_at=now, lease_until=None)
+            .returning(_TABLE.c.id, _TABLE.c.idempotency_key, _TABLE.c.kind, _TABLE.c.channel,
+                       _TABLE.c.appointment_id, _TABLE.c.appointment_version, _TABLE.c.participant_id,
+                       _TABLE.c.is_reminder, _TABLE.c.not_before, _TABLE.c.deadline))
+    return sorted(session.execute(stmt).all(), key=lambda row: row.id)

@@ -139,6 +139,51 @@ def reminders(facts: AppointmentFacts, office: Office, minutes_before: tuple[int
     return out
 
 
+# A participant's messages that can be written again from current facts (after their details changed, or
+# after a reassignment moved the appointment's version on).
+REWRITABLE = ("appointment_confirmed", "appointment_rescheduled", "appointment_reminder", "appointment_cancelled")
+
+
+@dataclass(frozen=True)
+class Unsent:
+    """A participant's message that was cancelled before it went, as its outbox row said."""
+
+    id: int
+    idempotency_key: str
+    kind: str
+    channel: str
+    appointment_id: int
+    appointment_version: int
+    participant_id: int
+    is_reminder: bool
+    not_before: datetime
+    deadline: datetime | None
+
+
+def rewritten(old: Unsent, facts: AppointmentFacts, office: Office) -> NewMessage | None:
+    """`old` again, from current facts: same kind, channel and timing; today's address, language and text.
+
+    None when it should not be written again: the channel is off or has no
+    address now, the participant withdrew or left the appointment, or the
+    message no longer fits the appointment (a notice of a cancellation that
+    is not the latest, a reminder of an appointment that is off). The key
+    names the row it replaces, so it can never collide with a cancelled one.
+    """
+    if facts.status == "cancelled":
+        if old.kind != "appointment_cancelled" or old.appointment_version != facts.version:
+            return None
+    elif old.kind == "appointment_cancelled":
+        return None
+    p = next((p for p in facts.participants if p.participant_id == old.participant_id), None)
+    to = dict(_channels(p)).get(old.channel) if p is not None and not p.withdrawn else None
+    if p is None or to is None:
+        return None
+    # appt:<id>:v<version>:<kind><suffix>[/r<row>]:<channel>:p<participant>
+    suffix = old.idempotency_key.rsplit(":", 2)[0].split(":", 3)[3][len(old.kind):].split("/r")[0]
+    return _participant_message(old.kind, facts, p, old.channel, to, office, key_suffix=f"{suffix}/r{old.id}",
+                                is_reminder=old.is_reminder, not_before=old.not_before, deadline=old.deadline)
+
+
 def mediator_messages(event: str, facts: AppointmentFacts, office: Office, silent: bool = False,
                       mediators: tuple[MediatorFacts, ...] | None = None) -> list[NewMessage]:
     """A discreet email to each mediator in whose name the appointment was booked, changed or cancelled."""

@@ -4,7 +4,9 @@ Each handler runs inside the booking's transaction (core.events): it loads
 the facts, asks `planning` what to send, and writes outbox rows — so a
 booking that rolls back sends nothing, and one that commits cannot lose its
 messages. Changing or cancelling an appointment withdraws its pending
-messages in the same transaction; a withdrawn participant's at once.
+messages in the same transaction; a withdrawn participant's at once. What a
+participant has not been sent yet is written again when their details
+change: never the old address or text, and never again what already went.
 """
 from __future__ import annotations
 
@@ -16,9 +18,10 @@ from sqlalchemy.orm import Session
 from core.config import Settings
 from core.db import utcnow
 from core.events import EventBus
-from notifications.outbox import add_message, cancel_pending
-from notifications.planning import (AppointmentFacts, MediatorFacts, Office, ParticipantFacts, callback_message,
-                                    mediator_messages, participant_messages, reminders)
+from notifications.outbox import add_message, cancel_pending, withdraw_for_rewrite
+from notifications.planning import (REWRITABLE, AppointmentFacts, MediatorFacts, Office, ParticipantFacts, Unsent,
+                                    callback_message, mediator_messages, participant_messages, reminders,
+                                    rewritten)
 from scheduler import events
 from scheduler.models import Appointment, Mediator, Room
 
@@ -67,6 +70,7 @@ class NotificationSubscriber:
         bus.subscribe(events.AppointmentCancelled, self.on_cancelled)
         bus.subscribe(events.AppointmentReassigned, self.on_reassigned)
         bus.subscribe(events.ParticipantWithdrew, self.on_withdrew)
+        bus.subscribe(events.ParticipantDetailsChanged, self.on_details_changed)
         bus.subscribe(events.CallbackRequested, self.on_callback_requested)
         bus.subscribe(events.CallbackUnreachable, self.on_callback_unreachable)
 
@@ -109,6 +113,25 @@ class NotificationSubscriber:
                     + mediator_messages("reassigned_to_you", facts, self.office, mediators=(_mediator(new),))
                     + (mediator_messages("reassigned_away", facts, self.office, mediators=(_mediator(old),))
                        if old is not None else []))
+
+    def on_details_changed(self, session: Session, event: events.ParticipantDetailsChanged) -> None:
+        # A new number, a withdrawn opt-in or another language: what has not gone yet follows at once,
+        # never the old address or the old text. What already went is not sent again.
+        self._rewrite(session, participant_id=event.participant_id)
+
+    def _rewrite(self, session: Session, *, appointment_id: int | None = None,
+                 participant_id: int | None = None) -> None:
+        """Cancel participants' messages that have not gone yet and write each again from current facts."""
+        now = utcnow()
+        facts: dict[int, AppointmentFacts] = {}
+        for row in withdraw_for_rewrite(session, now, REWRITABLE, appointment_id=appointment_id,
+                                        participant_id=participant_id):
+            old = Unsent(**row._mapping)
+            if old.appointment_id not in facts:
+                facts[old.appointment_id] = load_facts(session, old.appointment_id)
+            message = rewritten(old, facts[old.appointment_id], self.office)
+            if message is not None:
+                add_message(session, message, now)
 
     def on_withdrew(self, session: Session, event: events.ParticipantWithdrew) -> None:
         cancel_pending(session, utcnow(), participant_id=event.participant_id)

@@ -15,8 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import audit
+from core.events import publish
 from core.models import User
 from core.problems import Conflict, Forbidden, InvalidInput, NotFound
+from scheduler import events
 from scheduler.access import case_for, own_mediator_id, participant_for, visible_cases
 from scheduler.models import (LIVE_STATUSES, Appointment, Case, Mediator, MediatorTask, Participant,
                               appointment_mediators)
@@ -24,6 +26,8 @@ from scheduler.models import (LIVE_STATUSES, Appointment, Case, Mediator, Mediat
 CASE_FIELDS = ("reference", "kind", "status", "mediator_ids")
 PARTICIPANT_FIELDS = ("case_id", "name", "role", "phone", "email", "address", "language", "sms_allowed",
                       "email_allowed", "full_text_opt_in")
+# What a participant's messages are written from: a change to any of these reaches messages not yet sent.
+MESSAGE_FIELDS = ("name", "phone", "email", "language", "sms_allowed", "email_allowed", "full_text_opt_in")
 
 
 def _only(values: Mapping[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
@@ -144,11 +148,15 @@ def update_participant(session: Session, actor: User, participant_id: int, chang
     if "case_id" in changes:
         raise InvalidInput("case_id", "a participant cannot move to another case")
     participant = participant_for(session, actor, participant_id)
+    changed = tuple(name for name in MESSAGE_FIELDS
+                    if name in changes and changes[name] != getattr(participant, name))
     for name, value in changes.items():
         setattr(participant, name, value)
     _check_channels(participant)
     session.flush()
     audit.record(session, actor.id, "participant.updated", "participant", participant.id, ",".join(sorted(changes)))
+    if changed:
+        publish(session, events.ParticipantDetailsChanged(participant.id, participant.case_id, changed, actor.id))
     return participant
 
 

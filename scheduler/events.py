@@ -51,6 +51,20 @@ class WithdrawalUndone:
 
 
 @dataclass(frozen=True)
+class ParticipantDetailsChanged:
+    """A participant's details that their messages are written from changed (address, consent, language…).
+
+    `fields` names what changed, so a subscriber can tell; messages already
+    queued for them must follow, not keep what they were written with.
+    """
+
+    participant_id: int
+    case_id: int
+    fields: tuple[str, ...]
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
 class AppointmentReassigned:
     appointment_id: int
     version: int
