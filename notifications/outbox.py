@@ -71,15 +71,13 @@ def _open(appointment_id: int | None, participant_id: int | None) -> Update:
 
 
 def cancel_pending(session: Session, now: datetime, *, appointment_id: int | None = None,
-                   participant_id: int | None = None, reminders_only: bool = False) -> int:
+                   participant_id: int | None = None) -> int:
     """Cancel messages that have not gone yet, for an appointment and/or a participant.
 
     A row already handed to a worker (queued) is cancelled too: the send job
     checks the row again under a lock before it sends, so it will not go.
     """
     stmt = _open(appointment_id, participant_id)
-    if reminders_only:
-        stmt = stmt.where(OutboxMessage.is_reminder.is_(True))
     result = session.execute(stmt.values(status="cancelled", finished_at=now, lease_until=None))
     return result.rowcount or 0
 

@@ -5,8 +5,9 @@ the facts, asks `planning` what to send, and writes outbox rows — so a
 booking that rolls back sends nothing, and one that commits cannot lose its
 messages. Changing or cancelling an appointment withdraws its pending
 messages in the same transaction; a withdrawn participant's at once. What a
-participant has not been sent yet is written again when their details
-change: never the old address or text, and never again what already went.
+participant has not been sent yet is written again when their details change
+or a reassignment moves the version on: never the old address or text, and
+never again what already went.
 """
 from __future__ import annotations
 
@@ -101,16 +102,15 @@ class NotificationSubscriber:
                     + mediator_messages("cancelled", facts, self.office, silent=bool(silent)))
 
     def on_reassigned(self, session: Session, event: events.AppointmentReassigned) -> None:
-        # The version moved on, so pending reminders of the old version would be refused at send
-        # time: plan them again for the new version. Participants hear nothing: who mediates is
-        # not in their messages.
-        cancel_pending(session, utcnow(), appointment_id=event.appointment_id, reminders_only=True)
+        # The version moved on (the mediators' invitations need a new SEQUENCE), so what participants have
+        # not been sent yet would be refused as stale: write it again for the new version. Nothing new for
+        # them: who mediates is not in their messages.
+        self._rewrite(session, appointment_id=event.appointment_id)
         facts = load_facts(session, event.appointment_id)
         old = session.get(Mediator, event.from_mediator_id)
         new = session.get(Mediator, event.to_mediator_id)
         assert new is not None
-        self._write(session, self._reminders(facts)
-                    + mediator_messages("reassigned_to_you", facts, self.office, mediators=(_mediator(new),))
+        self._write(session, mediator_messages("reassigned_to_you", facts, self.office, mediators=(_mediator(new),))
                     + (mediator_messages("reassigned_away", facts, self.office, mediators=(_mediator(old),))
                        if old is not None else []))
 

@@ -1,22 +1,26 @@
-"""Messages not sent yet follow the participant's details (invariant 3).
+"""Messages not sent yet follow the participant and the appointment's version (invariant 3).
 
 A participant who says "don't text my old phone, my ex has it" and takes back
 the fuller-text opt-in must not get the reminder at the old number with the
-old text. What already went is never sent again.
+old text; a reassignment to another mediator must not leave a confirmation
+still waiting to be refused as stale. What already went is never sent again.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
 from core.db import utcnow
+from core.workdays import WorkingDayCalendar
 from notifications.jobs import attempt_send
 from notifications.models import OutboxMessage
 from scheduler import booking
 from scheduler.casework import update_participant
 from scheduler.models import Participant
+from scheduler.reassign import reassign_future
 from tests import factories as f
 from tests.conftest import both_databases
 from tests.integration.booking_helpers import build_world, future_start, request
@@ -111,3 +115,29 @@ def test_a_save_that_changes_nothing_a_message_says_leaves_the_outbox_alone(runt
         phone = s.get(Participant, pid).phone
     _change(runtime, pid, phone=phone, address="Elders 2, Utrecht", role="victim")
     assert [(r.id, r.status) for r in _rows(runtime)] == before
+
+
+@both_databases
+def test_reassignment_carries_a_confirmation_not_yet_sent_to_the_new_version(runtime):
+    w, _, _ = _book(runtime)
+    sick, colleague = w.mediator_ids
+    with runtime.db.write_session() as s:
+        result = reassign_future(s, sick, None, utcnow(), WorkingDayCalendar(), ZoneInfo("Europe/Amsterdam"))
+    assert [to for _, to in result.moved] == [colleague]
+    after = _open(runtime)
+    assert sorted((r.kind, r.channel) for r in after) == sorted(
+        [("appointment_confirmed", "email"), ("appointment_confirmed", "sms")]
+        + [("appointment_reminder", "email"), ("appointment_reminder", "sms")] * 2)
+    assert {r.appointment_version for r in after} == {2}
+    assert [_send(runtime, r.id) for r in after if r.kind == "appointment_confirmed"] == ["sent", "sent"]
+
+
+def test_reassignment_does_not_confirm_again_what_was_confirmed(runtime):
+    w, _, _ = _book(runtime)
+    for r in _open(runtime):
+        if r.kind == "appointment_confirmed":
+            assert _send(runtime, r.id) == "sent"
+    with runtime.db.write_session() as s:
+        reassign_future(s, w.mediator_ids[0], None, utcnow(), WorkingDayCalendar(), ZoneInfo("Europe/Amsterdam"))
+    assert {(r.kind, r.appointment_version) for r in _open(runtime)} == {("appointment_reminder", 2)}
+    assert len([r for r in _rows(runtime) if r.kind == "appointment_confirmed"]) == 2
