@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Update, update
+from sqlalchemy import Row, String, Update, case, cast, or_, update
 from sqlalchemy.orm import Session
 
 from core.db import insert_unless_exists
@@ -96,3 +96,25 @@ def withdraw_for_rewrite(session: Session, now: datetime, kinds: tuple[str, ...]
                        _TABLE.c.appointment_id, _TABLE.c.appointment_version, _TABLE.c.participant_id,
                        _TABLE.c.is_reminder, _TABLE.c.not_before, _TABLE.c.deadline))
     return sorted(session.execute(stmt).all(), key=lambda row: row.id)
+
+
+def supersede(session: Session, now: datetime, key: str, newer: NewMessage | None) -> int:
+    """Make way under `key` for `newer` (None: nothing newer is wanted); return how many rows moved aside.
+
+    For a message that carries "the latest word" (a caller's confirmation
+    text, after they called again with another window): the row holding
+    `key` is kept under `<key>~<row id>`, and cancelled if it has not gone,
+    unless it already says the same to the same number — then it stays, and
+    writing `newer` again is the no-op an idempotency key promises. One
+    UPDATE, through the key's unique index.
+    """
+    still_open = _TABLE.c.status.in_(OPEN_STATUSES)
+    stmt = update(_TABLE).where(_TABLE.c.idempotency_key == key)
+    if newer is not None:
+        stmt = stmt.where(or_(_TABLE.c.body.is_distinct_from(newer.body),
+                              _TABLE.c.to_address.is_distinct_from(newer.to)))
+    stmt = stmt.values(idempotency_key=_TABLE.c.idempotency_key + "~" + cast(_TABLE.c.id, String),
+                       status=case((still_open, "cancelled"), else_=_TABLE.c.status),
+                       finished_at=case((still_open, now), else_=_TABLE.c.finished_at),
+                       lease_until=case((still_open, None), else_=_TABLE.c.lease_until))
+    return session.execute(stmt).rowcount or 0

@@ -204,6 +204,12 @@ def mediator_messages(event: str, facts: AppointmentFacts, office: Office, silen
     return out
 
 
+def callback_key(callback_id: int, kind: str) -> str:
+    """The key of a caller's text. A confirmation always holds the latest call's window: a newer one
+    supersedes the older under this key (outbox.supersede), which keeps the older row under its own id."""
+    return f"callback:{callback_id}:{kind}:sms"
+
+
 def callback_message(kind: str, callback_id: int, caller_number: str, language: str, office: Office,
                      window_start: datetime | None = None, window_end: datetime | None = None) -> NewMessage:
     """A text to the number that called (never a typed-in one: the caller of telephony ensures it).
@@ -211,7 +217,7 @@ def callback_message(kind: str, callback_id: int, caller_number: str, language: 
     It goes at once: a confirmation of something the person did this minute.
     """
     body, parts = _callback_text(kind, language, office.phone, office.tz, window_start, window_end)
-    return NewMessage(key=f"callback:{callback_id}:{kind}:sms", kind=kind, channel="sms", recipient_kind="caller",
+    return NewMessage(key=callback_key(callback_id, kind), kind=kind, channel="sms", recipient_kind="caller",
                       to=caller_number, language=language, body=body, segments=parts)
 
 

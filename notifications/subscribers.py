@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 from core.config import Settings
 from core.db import utcnow
 from core.events import EventBus
-from notifications.outbox import add_message, cancel_pending, withdraw_for_rewrite
+from notifications.outbox import add_message, cancel_pending, supersede, withdraw_for_rewrite
 from notifications.planning import (REWRITABLE, AppointmentFacts, MediatorFacts, Office, ParticipantFacts, Unsent,
-                                    callback_message, mediator_messages, participant_messages, reminders,
-                                    rewritten)
+                                    callback_key, callback_message, mediator_messages, participant_messages,
+                                    reminders, rewritten)
 from scheduler import events
 from scheduler.models import Appointment, Mediator, Room
 
@@ -137,10 +137,16 @@ class NotificationSubscriber:
         cancel_pending(session, utcnow(), participant_id=event.participant_id)
 
     def on_callback_requested(self, session: Session, event: events.CallbackRequested) -> None:
+        # A caller who calls again has the latest call's wishes: an earlier text still waiting (perhaps with
+        # another window) does not go, and a new window gets a new text; the same wishes again change nothing.
+        message = None
         if event.wants_confirmation and event.caller_number:
-            self._write(session, [callback_message("callback_confirmation", event.callback_id, event.caller_number,
-                                                   event.language, self.office, event.window_start,
-                                                   event.window_end)])
+            message = callback_message("callback_confirmation", event.callback_id, event.caller_number,
+                                       event.language, self.office, event.window_start, event.window_end)
+        now = utcnow()
+        supersede(session, now, callback_key(event.callback_id, "callback_confirmation"), message)
+        if message is not None:
+            add_message(session, message, now)
 
     def on_callback_unreachable(self, session: Session, event: events.CallbackUnreachable) -> None:
         if event.texts_allowed and event.caller_number:
