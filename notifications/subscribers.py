@@ -144,8 +144,12 @@ class NotificationSubscriber:
             message = callback_message("callback_confirmation", event.callback_id, event.caller_number,
                                        event.language, self.office, event.window_start, event.window_end)
         now = utcnow()
-        supersede(session, now, callback_key(event.callback_id, "callback_confirmation"), message)
-        if message is not None:
+        key = callback_key(event.callback_id, "callback_confirmation")
+        # The first call's text is one INSERT, as before (the phone line's last answer waits for it);
+        # only when the key is taken does the older row have to make way.
+        if message is not None and add_message(session, message, now) is not None:
+            return
+        if supersede(session, now, key, message) and message is not None:
             add_message(session, message, now)
 
     def on_callback_unreachable(self, session: Session, event: events.CallbackUnreachable) -> None:
