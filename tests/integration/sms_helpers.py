@@ -6,15 +6,16 @@ test can show that a refused or repeated request changed nothing.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import count
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core.db import utcnow
 from core.twilio_signature import sign
 from notifications.inbound_models import InboundMessage
+from notifications.jobs import attempt_send
 from notifications.models import OutboxMessage
 from notifications.outbox import NewMessage, add_message
 from scheduler.models import Appointment, Attendance, Participant
@@ -86,3 +87,12 @@ def build_world(runtime: Any) -> dict[str, Any]:
         return {"phone": victim.phone, "victim": victim.id, "offender": offender.id, "offender_phone": offender.phone,
                 "other": other.participants[0].id, "m1": m1.id, "m2": m2.id, "appointment": appointment.id,
                 "reference": case.reference, "names": [victim.name, offender.name, other.participants[0].name]}
+
+
+def send_once(runtime: Any, row_id: int, now: datetime | None = None) -> str:
+    """Claim the row as the dispatcher does and run one attempt of the send job; its outcome."""
+    table = OutboxMessage.__table__
+    with runtime.db.engine.begin() as conn:
+        conn.execute(update(table).where(table.c.id == row_id).values(status="queued", attempts=table.c.attempts + 1))
+        attempts = conn.execute(select(table.c.attempts).where(table.c.id == row_id)).scalar()
+        return attempt_send(conn, runtime.settings, row_id, attempts, now or utcnow())

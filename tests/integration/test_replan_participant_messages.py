@@ -11,11 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from core.db import utcnow
 from core.workdays import WorkingDayCalendar
-from notifications.jobs import attempt_send
 from notifications.models import OutboxMessage
 from scheduler import booking
 from scheduler.casework import update_participant
@@ -24,6 +23,7 @@ from scheduler.reassign import reassign_future
 from tests import factories as f
 from tests.conftest import both_databases
 from tests.integration.booking_helpers import build_world, future_start, request
+from tests.integration.sms_helpers import send_once
 
 NEW_PHONE = "+31687654321"
 OPEN = ("pending", "queued")
@@ -37,15 +37,6 @@ def _rows(runtime: Any) -> list[OutboxMessage]:
 
 def _open(runtime: Any) -> list[OutboxMessage]:
     return [r for r in _rows(runtime) if r.status in OPEN]
-
-
-def _send(runtime: Any, row_id: int, now: datetime | None = None) -> str:
-    """Claim the row as the dispatcher does and run one attempt of the send job (console channels)."""
-    table = OutboxMessage.__table__
-    with runtime.db.engine.begin() as conn:
-        conn.execute(update(table).where(table.c.id == row_id).values(status="queued", attempts=table.c.attempts + 1))
-        attempts = conn.execute(select(table.c.attempts).where(table.c.id == row_id)).scalar()
-        return attempt_send(conn, runtime.settings, row_id, attempts, now or utcnow())
 
 
 def _book(runtime: Any, full_text: bool = False) -> tuple[Any, int, datetime]:
@@ -83,13 +74,13 @@ def test_a_new_number_and_a_withdrawn_opt_in_reach_the_reminders_not_yet_sent(ru
     assert not {r.idempotency_key for r in after} & {r.idempotency_key for r in before}
 
     two_days = next(r for r in after if r.channel == "sms" and r.not_before == start - timedelta(days=2))
-    assert _send(runtime, two_days.id, two_days.not_before) == "sent"
+    assert send_once(runtime, two_days.id, two_days.not_before) == "sent"
 
 
 def test_what_already_went_is_not_written_again(runtime):
     _, pid, _ = _book(runtime)
     confirmations = [r for r in _open(runtime) if r.kind == "appointment_confirmed"]
-    assert [_send(runtime, r.id) for r in confirmations] == ["sent", "sent"]
+    assert [send_once(runtime, r.id) for r in confirmations] == ["sent", "sent"]
     _change(runtime, pid, language="en")
     assert [r.kind for r in _rows(runtime) if r.kind == "appointment_confirmed"] == ["appointment_confirmed"] * 2
     after = _open(runtime)
@@ -129,14 +120,14 @@ def test_reassignment_carries_a_confirmation_not_yet_sent_to_the_new_version(run
         [("appointment_confirmed", "email"), ("appointment_confirmed", "sms")]
         + [("appointment_reminder", "email"), ("appointment_reminder", "sms")] * 2)
     assert {r.appointment_version for r in after} == {2}
-    assert [_send(runtime, r.id) for r in after if r.kind == "appointment_confirmed"] == ["sent", "sent"]
+    assert [send_once(runtime, r.id) for r in after if r.kind == "appointment_confirmed"] == ["sent", "sent"]
 
 
 def test_reassignment_does_not_confirm_again_what_was_confirmed(runtime):
     w, _, _ = _book(runtime)
     for r in _open(runtime):
         if r.kind == "appointment_confirmed":
-            assert _send(runtime, r.id) == "sent"
+            assert send_once(runtime, r.id) == "sent"
     with runtime.db.write_session() as s:
         reassign_future(s, w.mediator_ids[0], None, utcnow(), WorkingDayCalendar(), ZoneInfo("Europe/Amsterdam"))
     assert {(r.kind, r.appointment_version) for r in _open(runtime)} == {("appointment_reminder", 2)}

@@ -12,17 +12,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from core.db import utcnow
 from core.events import publish
 from notifications.inbound_models import InboundMessage, SmsOptOut, number_hash
-from notifications.jobs import attempt_send
 from notifications.models import OutboxMessage
 from scheduler.events import CallbackUnreachable
 from scheduler.models import Attendance, Participant
 from tests.conftest import both_databases
-from tests.integration.sms_helpers import build_world, messages, text_in
+from tests.integration.sms_helpers import build_world, messages, send_once, text_in
 
 STRANGER = "+31687654321"
 
@@ -30,15 +29,6 @@ STRANGER = "+31687654321"
 @pytest.fixture
 def world(runtime: Any) -> dict[str, Any]:
     return build_world(runtime)
-
-
-def send(runtime: Any, row_id: int, now: datetime | None = None) -> str:
-    """Claim the row as the dispatcher would and run one attempt of the send job."""
-    table = OutboxMessage.__table__
-    with runtime.db.engine.begin() as conn:
-        conn.execute(update(table).where(table.c.id == row_id).values(status="queued", attempts=table.c.attempts + 1))
-        attempts = conn.execute(select(table.c.attempts).where(table.c.id == row_id)).scalar()
-        return attempt_send(conn, runtime.settings, row_id, attempts, now or utcnow())
 
 
 def callback_text(runtime: Any, number: str, callback_id: int = 4242) -> OutboxMessage:
@@ -59,7 +49,7 @@ def test_a_stop_holds_back_a_later_callback_text_to_that_number(client: Any, run
                                                                 word: str) -> None:
     text_in(client, world["phone"], word)
     row = callback_text(runtime, world["phone"])
-    assert send(runtime, row.id) == "skipped:number_opted_out"
+    assert send_once(runtime, row.id) == "skipped:number_opted_out"
     with runtime.db.session() as s:
         assert s.get(OutboxMessage, row.id).status == "skipped"
 
@@ -67,14 +57,14 @@ def test_a_stop_holds_back_a_later_callback_text_to_that_number(client: Any, run
 def test_the_stop_confirmation_itself_goes(client: Any, runtime: Any, world: dict[str, Any]) -> None:
     text_in(client, world["phone"], "STOPPEN")
     (confirmation,) = messages(runtime, "auto_reply")
-    assert send(runtime, confirmation.id) == "sent"
+    assert send_once(runtime, confirmation.id) == "sent"
 
 
 def test_start_lifts_the_opt_out(client: Any, runtime: Any, world: dict[str, Any]) -> None:
     text_in(client, world["phone"], "AFMELDEN")
     text_in(client, world["phone"], "start")
     assert opt_outs(runtime) == []
-    assert send(runtime, callback_text(runtime, world["phone"]).id) == "sent"
+    assert send_once(runtime, callback_text(runtime, world["phone"]).id) == "sent"
 
 
 def test_the_opt_out_is_kept_as_a_keyed_hash_only(client: Any, runtime: Any, world: dict[str, Any]) -> None:
@@ -83,7 +73,7 @@ def test_the_opt_out_is_kept_as_a_keyed_hash_only(client: Any, runtime: Any, wor
     assert opt_outs(runtime) == [number_hash(runtime.settings.secret_key, STRANGER)]
     assert STRANGER[3:] not in opt_outs(runtime)[0]
     # Another number is not affected.
-    assert send(runtime, callback_text(runtime, world["offender_phone"]).id) == "sent"
+    assert send_once(runtime, callback_text(runtime, world["offender_phone"]).id) == "sent"
 
 
 def test_a_stranger_who_opted_out_gets_no_automatic_answer(client: Any, runtime: Any,
@@ -123,8 +113,8 @@ def test_a_message_to_an_address_no_longer_the_participants_is_skipped(runtime: 
     with runtime.db.write_session() as s:
         setattr(s.get(Participant, world["victim"]), field, new)
     reminders = {m.channel: m.id for m in messages(runtime, "appointment_reminder")}
-    assert send(runtime, reminders.pop(channel), noon) == "skipped:address_changed"
-    assert send(runtime, reminders.popitem()[1], noon) == "sent"  # the other channel's address is unchanged
+    assert send_once(runtime, reminders.pop(channel), noon) == "skipped:address_changed"
+    assert send_once(runtime, reminders.popitem()[1], noon) == "sent"  # the other channel's address is unchanged
 
 
 
