@@ -6,6 +6,7 @@ A bad value stops the start with one line that names the variable, not a traceba
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, time
@@ -32,6 +33,9 @@ class Settings:
     database_url: str = f"sqlite:///{INSTANCE_DIR / 'pendel.db'}"
     redis_url: str | None = None
     secret_key: str = ""
+    # Keys SECRET_KEY had before a rotation: still honoured where a keyed hash must outlive the key
+    # (numbers that texted STOP). Newest first.
+    previous_secret_keys: tuple[str, ...] = ()
     public_base_url: str = "http://127.0.0.1:5000"
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
@@ -249,6 +253,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=_database_url(env.get("DATABASE_URL")),
         redis_url=_redis_url(env.get("REDIS_URL")),
         secret_key=secret_key,
+        previous_secret_keys=tuple(k for k in re.split(r"[\s,]+", env.get("SECRET_KEY_PREVIOUS", "")) if k),
         public_base_url=_base_url("PUBLIC_BASE_URL", env.get("PUBLIC_BASE_URL"), Settings.public_base_url) or "",
         twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,

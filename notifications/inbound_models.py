@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.config import Settings
 from core.db import Base, UTCDateTime, utcnow
 
 # What we understood the message as. A "1" or "2" with no upcoming appointment to apply
@@ -37,6 +38,15 @@ def confirms_opt_out(kind: str, idempotency_key: str) -> bool:
 def number_hash(secret_key: str, number: str) -> str:
     """Keyed hash (HMAC-SHA256, hex) of a phone number: a plain SHA-256 is reversed by trying every number."""
     return hmac.new(secret_key.encode(), number.encode(), hashlib.sha256).hexdigest()
+
+
+def opt_out_hashes(settings: Settings, number: str) -> list[str]:
+    """The number's keyed hash under SECRET_KEY and under each SECRET_KEY_PREVIOUS, current first.
+
+    An opt-out must outlive a rotation of SECRET_KEY: one recorded under an
+    earlier key still holds while that key is listed in SECRET_KEY_PREVIOUS.
+    """
+    return [number_hash(key, number) for key in (settings.secret_key, *settings.previous_secret_keys)]
 
 
 class InboundMessage(Base):

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.config import Settings
 from core.db import insert_unless_exists
-from notifications.inbound_models import STOP_CONFIRMATION, InboundMessage, SmsOptOut, number_hash, reply_key
+from notifications.inbound_models import (STOP_CONFIRMATION, InboundMessage, SmsOptOut, number_hash, opt_out_hashes,
+                                          reply_key)
 from notifications.mediator_notices import Notice, notify
 from notifications.models import OPEN_STATUSES, OutboxMessage
 from notifications.outbox import NewMessage, add_message
@@ -89,7 +90,7 @@ def receive(session: Session, settings: Settings, msg: Inbound, now: datetime) -
                          received_at=now, kind=classify(msg.body), handled=False)
     session.add(row)
     session.flush()  # a concurrent retry of the same message now waits here, then fails on the unique SID
-    opted_out = msg.sender is not None and session.get(SmsOptOut, row.from_hash) is not None
+    opted_out = msg.sender is not None and _opted_out(session, settings, msg.sender, now)
     if row.kind == "reply_yes" and opted_out and _word(msg.body) == TWILIO_YES:
         row.kind = "start"  # Twilio has just re-subscribed the number: so do we, not "I'm coming"
     people: list[Participant] = []
@@ -99,7 +100,7 @@ def receive(session: Session, settings: Settings, msg: Inbound, now: datetime) -
     if row.kind == "stop":
         row.handled = _stop(session, settings, msg, row.from_hash, people, now) or not opted_out
     elif row.kind == "start":
-        row.handled = _start(session, settings, msg, row.from_hash, people, now) or opted_out
+        row.handled = _start(session, settings, msg, people, now) or opted_out
     elif row.kind in ("reply_yes", "reply_no"):
         row.handled = _reply(session, settings, msg, people, row.kind == "reply_yes", now)
         if not row.handled:
@@ -155,10 +156,9 @@ def _stop(session: Session, settings: Settings, msg: Inbound, from_hash: str, pe
     return bool(people)
 
 
-def _start(session: Session, settings: Settings, msg: Inbound, from_hash: str, people: list[Participant],
-           now: datetime) -> bool:
+def _start(session: Session, settings: Settings, msg: Inbound, people: list[Participant], now: datetime) -> bool:
     if msg.sender is not None:
-        session.execute(delete(SmsOptOut).where(SmsOptOut.number_hash == from_hash))
+        session.execute(delete(SmsOptOut).where(SmsOptOut.number_hash.in_(opt_out_hashes(settings, msg.sender))))
     changed = [p for p in people if not p.sms_allowed]
     for participant in changed:
         participant.sms_allowed = True
@@ -218,6 +218,16 @@ def _unknown(session: Session, settings: Settings, msg: Inbound, row: InboundMes
         return False
     _answer(session, settings, msg, "auto_reply", reachable, now, participant=reachable[0] if reachable else None)
     return True
+
+
+def _opted_out(session: Session, settings: Settings, sender: str, now: datetime) -> bool:
+    """Whether the number opted out, under SECRET_KEY or an earlier key; an earlier key's record is
+    copied under the current one, so it outlives that key leaving SECRET_KEY_PREVIOUS."""
+    hashes = opt_out_hashes(settings, sender)
+    found = set(session.scalars(select(SmsOptOut.number_hash).where(SmsOptOut.number_hash.in_(hashes))))
+    if found and hashes[0] not in found:
+        _record_opt_out(session, hashes[0], now)
+    return bool(found)
 
 
 def _record_opt_out(session: Session, from_hash: str, now: datetime) -> None:

@@ -51,7 +51,7 @@ from notifications import sendcheck
 from notifications.mediator_notices import notify_failed_message
 from notifications.backoff import next_attempt
 from notifications.channels.base import Channel, Envelope, PermanentSendError, TransientSendError
-from notifications.inbound_models import SmsOptOut, confirms_opt_out, number_hash
+from notifications.inbound_models import SmsOptOut, confirms_opt_out, opt_out_hashes
 from notifications.models import OutboxMessage
 from scheduler.models import Appointment, Participant
 
@@ -83,7 +83,7 @@ LOAD_ROW = (select(_m.c.status, _m.c.attempts, _m.c.kind, _m.c.channel, _m.c.rec
             .select_from(_m.outerjoin(_a, _a.c.id == _m.c.appointment_id)
                          .outerjoin(_p, _p.c.id == _m.c.participant_id))
             .where(_m.c.id == bindparam("row_id")).with_for_update(of=_m))
-NUMBER_OPTED_OUT = select(_o.c.number_hash).where(_o.c.number_hash == bindparam("hash"))
+NUMBER_OPTED_OUT = select(_o.c.number_hash).where(_o.c.number_hash.in_(bindparam("hashes", expanding=True)))
 _this_row = update(_m).where(_m.c.id == bindparam("row_id"))
 _at = bindparam("at", type_=UTCDateTime())
 MARK_SENT = _this_row.values(status="sent", provider_id=bindparam("provider_id"), sent_at=_at, finished_at=_at,
@@ -192,7 +192,7 @@ def warm_up(conn: Connection, settings: Settings, now: datetime) -> None:
     its one job.
     """
     attempt_send(conn, settings, 0, 0, now)
-    conn.execute(NUMBER_OPTED_OUT, {"hash": ""}).first()
+    conn.execute(NUMBER_OPTED_OUT, {"hashes": [""]}).first()
     mark_sent(conn, 0, "warm-up", now)
     _finish(conn, 0, "skipped", now, "warm-up")
     conn.execute(POSTPONE, {"row_id": 0, "at": now})
@@ -211,7 +211,7 @@ def _facts(conn: Connection, settings: Settings, row: Row[Any]) -> tuple[
     opted_out = False
     if row.channel == "sms" and row.to_address is not None:
         opted_out = conn.execute(NUMBER_OPTED_OUT, {
-            "hash": number_hash(settings.secret_key, row.to_address)}).first() is not None
+            "hashes": opt_out_hashes(settings, row.to_address)}).first() is not None
     message = sendcheck.MessageFacts(
         kind=row.kind, channel=row.channel, recipient_kind=row.recipient_kind, is_reminder=row.is_reminder,
         appointment_version=row.appointment_version, deadline=row.deadline, number_opted_out=opted_out,

@@ -8,7 +8,10 @@ send job runs on the row as the dispatcher would hand it over.
 """
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -71,10 +74,34 @@ def test_the_opt_out_is_kept_as_a_keyed_hash_only(client: Any, runtime: Any, wor
     text_in(client, STRANGER, "stoppen")
     text_in(client, STRANGER, "STOPPEN")  # twice: still one record
     assert opt_outs(runtime) == [number_hash(runtime.settings.secret_key, STRANGER)]
-    assert STRANGER[3:] not in opt_outs(runtime)[0]
+    assert opt_outs(runtime)[0] != hashlib.sha256(STRANGER.encode()).hexdigest()  # keyed, not a bare digest
     # Another number is not affected.
     assert send_once(runtime, callback_text(runtime, world["offender_phone"]).id) == "sent"
 
+
+
+def test_an_opt_out_outlives_a_rotation_of_the_secret_key(client: Any, runtime: Any, world: dict[str, Any]) -> None:
+    """Recorded under the old SECRET_KEY, the stop holds while that key is in SECRET_KEY_PREVIOUS; the
+    number's next text copies it under the new key, and START then clears it under every key."""
+    from app import create_app
+
+    old = runtime.settings.secret_key
+    text_in(client, STRANGER, "STOPPEN")
+    rotated = replace(runtime.settings, secret_key="a-new-secret", previous_secret_keys=("unrelated", old))
+    after = SimpleNamespace(db=runtime.db, settings=rotated)
+    assert send_once(after, callback_text(runtime, STRANGER).id) == "skipped:number_opted_out"
+    forgotten = replace(rotated, previous_secret_keys=())
+    assert send_once(SimpleNamespace(db=runtime.db, settings=forgotten),
+                     callback_text(runtime, STRANGER, callback_id=4243).id) == "sent"  # what the setting is for
+
+    app = create_app(rotated)
+    try:
+        text_in(app.test_client(), STRANGER, "wie is dit?")
+        assert sorted(opt_outs(runtime)) == sorted([number_hash(old, STRANGER), number_hash("a-new-secret", STRANGER)])
+        text_in(app.test_client(), STRANGER, "START")
+        assert opt_outs(runtime) == []
+    finally:
+        app.extensions["pendel"].db.dispose()
 
 def test_a_stranger_who_opted_out_gets_no_automatic_answer(client: Any, runtime: Any,
                                                            world: dict[str, Any]) -> None:

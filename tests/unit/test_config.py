@@ -205,3 +205,9 @@ def test_production_needs_a_number_for_people_to_call() -> None:
     assert "OFFICE_PHONE" in _error(env)
     assert load_settings({**env, "OFFICE_PHONE": "030 123 4567"}).office_phone == "030 123 4567"
     assert load_settings(PROD_OK).office_phone == "+31201234567"
+
+
+def test_previous_secret_keys_are_read_newest_first() -> None:
+    assert load_settings(DEV).previous_secret_keys == ()
+    env = {**DEV, "SECRET_KEY": "k" * 40, "SECRET_KEY_PREVIOUS": " older-key, oldest-key\nancient "}
+    assert load_settings(env).previous_secret_keys == ("older-key", "oldest-key", "ancient")
