@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, String, Update, case, cast, or_, update
+from sqlalchemy import Row, String, Update, case, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.db import insert_unless_exists
@@ -96,6 +96,23 @@ def withdraw_for_rewrite(session: Session, now: datetime, kinds: tuple[str, ...]
                        _TABLE.c.appointment_id, _TABLE.c.appointment_version, _TABLE.c.participant_id,
                        _TABLE.c.is_reminder, _TABLE.c.not_before, _TABLE.c.deadline))
     return sorted(session.execute(stmt).all(), key=lambda row: row.id)
+
+
+WENT = ("sent", "delivered", "undelivered")  # the provider accepted it
+
+
+def went_to(session: Session, appointment_id: int, participant_id: int, kinds: tuple[str, ...]) -> list[Row[Any]]:
+    """The participant's messages of these kinds about the appointment that already went."""
+    t = _TABLE.c
+    return list(session.execute(
+        select(t.kind, t.channel, t.idempotency_key, t.not_before, t.deadline)
+        .where(t.appointment_id == appointment_id, t.participant_id == participant_id,
+               t.recipient_kind == "participant", t.kind.in_(kinds), t.status.in_(WENT))))
+
+
+def last_row_of(session: Session, participant_id: int) -> int:
+    """The highest outbox row id about the participant, 0 if none (a tag for keys planned after it)."""
+    return session.scalar(select(func.max(_TABLE.c.id)).where(_TABLE.c.participant_id == participant_id)) or 0
 
 
 def supersede(session: Session, now: datetime, key: str, newer: NewMessage | None) -> int:

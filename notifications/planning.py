@@ -84,7 +84,7 @@ def _invitation(facts: AppointmentFacts, office: Office, method: str, summary: s
                       uid_domain=office.uid_domain, arrival=arrival, rsvp=False).decode()
 
 
-def _channels(p: ParticipantFacts) -> list[tuple[str, str]]:
+def channels(p: ParticipantFacts) -> list[tuple[str, str]]:
     out = []
     if p.sms_allowed and p.phone:
         out.append(("sms", p.phone))
@@ -93,7 +93,7 @@ def _channels(p: ParticipantFacts) -> list[tuple[str, str]]:
     return out
 
 
-def _participant_message(kind: str, facts: AppointmentFacts, p: ParticipantFacts, channel: str, to: str,
+def participant_message(kind: str, facts: AppointmentFacts, p: ParticipantFacts, channel: str, to: str,
                          office: Office, key_suffix: str = "", **timing: object) -> NewMessage:
     context = dict(kind=facts.kind, mode=facts.mode, arrival=p.arrival.astimezone(office.tz),
                    end=facts.end.astimezone(office.tz), place=facts.place or "", full=p.full_text,
@@ -116,9 +116,9 @@ def _participant_message(kind: str, facts: AppointmentFacts, p: ParticipantFacts
 def participant_messages(kind: str, facts: AppointmentFacts, office: Office,
                          silent_ids: frozenset[int] = frozenset()) -> list[NewMessage]:
     """Confirmation, change or cancellation: at once, to every participant on their allowed channels."""
-    return [_participant_message(kind, facts, p, channel, to, office)
+    return [participant_message(kind, facts, p, channel, to, office)
             for p in facts.participants if not p.withdrawn and p.participant_id not in silent_ids
-            for channel, to in _channels(p)]
+            for channel, to in channels(p)]
 
 
 def reminders(facts: AppointmentFacts, office: Office, minutes_before: tuple[int, ...],
@@ -132,56 +132,21 @@ def reminders(facts: AppointmentFacts, office: Office, minutes_before: tuple[int
             due = reminder_time(p.arrival, minutes, now, QuietHours(office.quiet_start, office.quiet_end, office.tz))
             if due is None:
                 continue
-            for channel, to in _channels(p):
-                out.append(_participant_message("appointment_reminder", facts, p, channel, to, office,
-                                                key_suffix=f"-{minutes}m", is_reminder=True, not_before=due,
-                                                deadline=p.arrival))
+            out += reminder_messages(facts, p, minutes, due, office)
     return out
 
 
-# A participant's messages that can be written again from current facts (after their details changed, or
-# after a reassignment moved the appointment's version on).
-REWRITABLE = ("appointment_confirmed", "appointment_rescheduled", "appointment_reminder", "appointment_cancelled")
+def reminder_messages(facts: AppointmentFacts, p: ParticipantFacts, minutes: int, due: datetime, office: Office,
+                      tag: str = "") -> list[NewMessage]:
+    """The reminder `minutes` before p's arrival, due at `due`, on each channel p allows.
 
-
-@dataclass(frozen=True)
-class Unsent:
-    """A participant's message that was cancelled before it went, as its outbox row said."""
-
-    id: int
-    idempotency_key: str
-    kind: str
-    channel: str
-    appointment_id: int
-    appointment_version: int
-    participant_id: int
-    is_reminder: bool
-    not_before: datetime
-    deadline: datetime | None
-
-
-def rewritten(old: Unsent, facts: AppointmentFacts, office: Office) -> NewMessage | None:
-    """`old` again, from current facts: same kind, channel and timing; today's address, language and text.
-
-    None when it should not be written again: the channel is off or has no
-    address now, the participant withdrew or left the appointment, or the
-    message no longer fits the appointment (a notice of a cancellation that
-    is not the latest, a reminder of an appointment that is off). The key
-    names the row it replaces, so it can never collide with a cancelled one.
+    `tag` is appended to the key when the reminder is planned again after a
+    change (the first plan's keys are taken, by rows sent or cancelled).
     """
-    if facts.status == "cancelled":
-        if old.kind != "appointment_cancelled" or old.appointment_version != facts.version:
-            return None
-    elif old.kind == "appointment_cancelled":
-        return None
-    p = next((p for p in facts.participants if p.participant_id == old.participant_id), None)
-    to = dict(_channels(p)).get(old.channel) if p is not None and not p.withdrawn else None
-    if p is None or to is None:
-        return None
-    # appt:<id>:v<version>:<kind><suffix>[/r<row>]:<channel>:p<participant>
-    suffix = old.idempotency_key.rsplit(":", 2)[0].split(":", 3)[3][len(old.kind):].split("/r")[0]
-    return _participant_message(old.kind, facts, p, old.channel, to, office, key_suffix=f"{suffix}/r{old.id}",
-                                is_reminder=old.is_reminder, not_before=old.not_before, deadline=old.deadline)
+    return [participant_message("appointment_reminder", facts, p, channel, to, office,
+                                 key_suffix=f"-{minutes}m{tag}", is_reminder=True, not_before=due,
+                                 deadline=p.arrival)
+            for channel, to in channels(p)]
 
 
 def mediator_messages(event: str, facts: AppointmentFacts, office: Office, silent: bool = False,

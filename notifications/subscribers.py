@@ -6,25 +6,26 @@ booking that rolls back sends nothing, and one that commits cannot lose its
 messages. Changing or cancelling an appointment withdraws its pending
 messages in the same transaction; a withdrawn participant's at once. What a
 participant has not been sent yet is written again when their details change
-or a reassignment moves the version on: never the old address or text, and
-never again what already went.
+or a reassignment moves the version on (notifications.replan): never the old
+address or text, and never again what already went.
 """
 from __future__ import annotations
 
 from email.utils import parseaddr
 from urllib.parse import urlparse
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.config import Settings
 from core.db import utcnow
 from core.events import EventBus
-from notifications.outbox import add_message, cancel_pending, supersede, withdraw_for_rewrite
-from notifications.planning import (REWRITABLE, AppointmentFacts, MediatorFacts, Office, ParticipantFacts, Unsent,
-                                    callback_key, callback_message, mediator_messages, participant_messages,
-                                    reminders, rewritten)
+from notifications.outbox import add_message, cancel_pending, last_row_of, supersede, went_to, withdraw_for_rewrite
+from notifications.planning import (AppointmentFacts, MediatorFacts, Office, ParticipantFacts, callback_key,
+                                    callback_message, mediator_messages, participant_messages, reminders)
+from notifications.replan import REWRITABLE, Unsent, Went, key_suffix, replanned, rewritten
 from scheduler import events
-from scheduler.models import Appointment, Mediator, Room
+from scheduler.models import Appointment, Attendance, Mediator, Room
 
 
 def load_facts(session: Session, appointment_id: int) -> AppointmentFacts:
@@ -105,8 +106,8 @@ class NotificationSubscriber:
         # The version moved on (the mediators' invitations need a new SEQUENCE), so what participants have
         # not been sent yet would be refused as stale: write it again for the new version. Nothing new for
         # them: who mediates is not in their messages.
-        self._rewrite(session, appointment_id=event.appointment_id)
         facts = load_facts(session, event.appointment_id)
+        self._rewrite(session, facts)
         old = session.get(Mediator, event.from_mediator_id)
         new = session.get(Mediator, event.to_mediator_id)
         assert new is not None
@@ -115,21 +116,26 @@ class NotificationSubscriber:
                        if old is not None else []))
 
     def on_details_changed(self, session: Session, event: events.ParticipantDetailsChanged) -> None:
-        # A new number, a withdrawn opt-in or another language: what has not gone yet follows at once,
-        # never the old address or the old text. What already went is not sent again.
-        self._rewrite(session, participant_id=event.participant_id)
+        # A new number or email, a channel on or off, a withdrawn opt-in, another language: what has not gone
+        # yet is planned again from today's details, never the old ones. What already went is not sent again.
+        now, pid = utcnow(), event.participant_id
+        unsent = [Unsent(**row._mapping)
+                  for row in withdraw_for_rewrite(session, now, REWRITABLE, participant_id=pid)]
+        tag = f"/p{last_row_of(session, pid)}"
+        upcoming = session.scalars(select(Appointment.id).join(Attendance).where(
+            Attendance.participant_id == pid, Appointment.status == "confirmed", Appointment.start > now))
+        for appointment_id in sorted({u.appointment_id for u in unsent if u.appointment_id} | set(upcoming)):
+            facts = load_facts(session, appointment_id)
+            went = [Went(r.kind, r.channel, key_suffix(r.idempotency_key, r.kind), r.not_before, r.deadline)
+                    for r in went_to(session, appointment_id, pid, REWRITABLE)]
+            self._write(session, replanned(facts, pid, [u for u in unsent if u.appointment_id == appointment_id],
+                                           went, self.office, self.settings.reminders_for(facts.kind), now, tag))
 
-    def _rewrite(self, session: Session, *, appointment_id: int | None = None,
-                 participant_id: int | None = None) -> None:
-        """Cancel participants' messages that have not gone yet and write each again from current facts."""
+    def _rewrite(self, session: Session, facts: AppointmentFacts) -> None:
+        """Cancel participants' messages about the appointment that have not gone yet and write each again."""
         now = utcnow()
-        facts: dict[int, AppointmentFacts] = {}
-        for row in withdraw_for_rewrite(session, now, REWRITABLE, appointment_id=appointment_id,
-                                        participant_id=participant_id):
-            old = Unsent(**row._mapping)
-            if old.appointment_id not in facts:
-                facts[old.appointment_id] = load_facts(session, old.appointment_id)
-            message = rewritten(old, facts[old.appointment_id], self.office)
+        for row in withdraw_for_rewrite(session, now, REWRITABLE, appointment_id=facts.appointment_id):
+            message = rewritten(Unsent(**row._mapping), facts, self.office)
             if message is not None:
                 add_message(session, message, now)
 
