@@ -7,7 +7,9 @@ messages. Changing or cancelling an appointment withdraws its pending
 messages in the same transaction; a withdrawn participant's at once. What a
 participant has not been sent yet is written again when their details change
 or a reassignment moves the version on (notifications.replan): never the old
-address or text, and never again what already went.
+address or text, and never again what already went. A handler that writes
+participants' messages takes their locks first (scheduler.participant_locks),
+so a details change committing meanwhile cannot be missed.
 """
 from __future__ import annotations
 
@@ -25,12 +27,20 @@ from notifications.planning import (AppointmentFacts, MediatorFacts, Office, Par
                                     callback_message, mediator_messages, participant_messages, reminders)
 from notifications.replan import REWRITABLE, Unsent, Went, key_suffix, replanned, rewritten
 from scheduler import events
-from scheduler.models import Appointment, Attendance, Mediator, Room
+from scheduler.models import Appointment, Attendance, Mediator, Participant, Room
+from scheduler.participant_locks import lock_attendees
 
 
 def load_facts(session: Session, appointment_id: int) -> AppointmentFacts:
+    """The appointment's facts, its participants' details as committed now (not as the session last saw them).
+
+    A writer calls this after lock_attendees: a details change that committed
+    meanwhile must reach the messages it writes (scheduler.participant_locks).
+    """
     appointment = session.get(Appointment, appointment_id)
     assert appointment is not None, "events name appointments that exist in this transaction"
+    session.scalars(select(Participant).join(Attendance).where(Attendance.appointment_id == appointment_id)
+                    .execution_options(populate_existing=True)).all()
     place = None
     if appointment.room_id is not None:
         room = session.get(Room, appointment.room_id)
@@ -85,17 +95,20 @@ class NotificationSubscriber:
         return reminders(facts, self.office, self.settings.reminders_for(facts.kind), utcnow())
 
     def on_confirmed(self, session: Session, event: events.AppointmentConfirmed) -> None:
+        lock_attendees(session, event.appointment_id)
         facts = load_facts(session, event.appointment_id)
         self._write(session, participant_messages("appointment_confirmed", facts, self.office)
                     + self._reminders(facts) + mediator_messages("confirmed", facts, self.office))
 
     def on_rescheduled(self, session: Session, event: events.AppointmentRescheduled) -> None:
+        lock_attendees(session, event.appointment_id)
         cancel_pending(session, utcnow(), appointment_id=event.appointment_id)
         facts = load_facts(session, event.appointment_id)
         self._write(session, participant_messages("appointment_rescheduled", facts, self.office)
                     + self._reminders(facts) + mediator_messages("rescheduled", facts, self.office))
 
     def on_cancelled(self, session: Session, event: events.AppointmentCancelled) -> None:
+        lock_attendees(session, event.appointment_id)
         cancel_pending(session, utcnow(), appointment_id=event.appointment_id)
         facts = load_facts(session, event.appointment_id)
         silent = frozenset(event.silent_participant_ids)
@@ -103,6 +116,7 @@ class NotificationSubscriber:
                     + mediator_messages("cancelled", facts, self.office, silent=bool(silent)))
 
     def on_reassigned(self, session: Session, event: events.AppointmentReassigned) -> None:
+        lock_attendees(session, event.appointment_id)
         # The version moved on (the mediators' invitations need a new SEQUENCE), so what participants have
         # not been sent yet would be refused as stale: write it again for the new version. Nothing new for
         # them: who mediates is not in their messages.
@@ -118,6 +132,8 @@ class NotificationSubscriber:
     def on_details_changed(self, session: Session, event: events.ParticipantDetailsChanged) -> None:
         # A new number or email, a channel on or off, a withdrawn opt-in, another language: what has not gone
         # yet is planned again from today's details, never the old ones. What already went is not sent again.
+        # update_participant holds the participant's lock (scheduler.participant_locks), so no writer's rows
+        # from the old details can come in after this.
         now, pid = utcnow(), event.participant_id
         unsent = [Unsent(**row._mapping)
                   for row in withdraw_for_rewrite(session, now, REWRITABLE, participant_id=pid)]

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import audit
+from core.db import utcnow
 from core.events import publish
 from core.models import User
 from core.problems import Conflict, Forbidden, InvalidInput, NotFound
@@ -22,6 +23,7 @@ from scheduler import events
 from scheduler.access import case_for, own_mediator_id, participant_for, visible_cases
 from scheduler.models import (LIVE_STATUSES, Appointment, Case, Mediator, MediatorTask, Participant,
                               appointment_mediators)
+from scheduler.participant_locks import lock_for_details_change
 
 CASE_FIELDS = ("reference", "kind", "status", "mediator_ids")
 PARTICIPANT_FIELDS = ("case_id", "name", "role", "phone", "email", "address", "language", "sms_allowed",
@@ -143,11 +145,24 @@ def create_participant(session: Session, actor: User, values: Mapping[str, Any])
     return participant
 
 
+def _locked(session: Session, participant_id: int) -> Participant:
+    """The participant as committed now, locked against writers of their messages (participant_locks).
+
+    The row FOR NO KEY UPDATE first (it does not block rows that refer to it),
+    then the messages' lock; read afresh, not from the identity map.
+    """
+    participant = session.scalars(select(Participant).where(Participant.id == participant_id)
+                                  .with_for_update(key_share=True)
+                                  .execution_options(populate_existing=True)).one()
+    lock_for_details_change(session, participant_id, utcnow())
+    return participant
+
+
 def update_participant(session: Session, actor: User, participant_id: int, changes: Mapping[str, Any]) -> Participant:
     changes = _only(changes, PARTICIPANT_FIELDS)
     if "case_id" in changes:
         raise InvalidInput("case_id", "a participant cannot move to another case")
-    participant = participant_for(session, actor, participant_id)
+    participant = _locked(session, participant_for(session, actor, participant_id).id)
     changed = tuple(name for name in MESSAGE_FIELDS
                     if name in changes and changes[name] != getattr(participant, name))
     for name, value in changes.items():
