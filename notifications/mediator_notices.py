@@ -1,7 +1,8 @@
 """Discreet emails to mediators about something one of their participants did or missed.
 
 A participant who texts STOP, answers a reminder ("I'll come", "I cannot come"), texts
-something Pendel cannot read, or whose SMS finally fails, is the mediator's
+something Pendel cannot read, whose SMS finally fails, or whose message was not
+sent because their number or email changed after it was written, is the mediator's
 to follow up personally: they get an email (kind `mediator_notice`) in the
 same transaction as the change. The subject names neither the participant
 nor the case; the body names the case reference and Pendel's participant
@@ -23,7 +24,8 @@ from notifications.rendering import render
 from notifications.models import OutboxMessage
 from scheduler.models import Appointment, Mediator, Participant
 
-REASONS = ("stop", "start", "coming", "cannot_come", "coming_after_all", "sms_reply", "sms_failed", "email_failed")
+REASONS = ("stop", "start", "coming", "cannot_come", "coming_after_all", "sms_reply", "sms_failed", "email_failed",
+           "address_changed")
 MEDIATOR_LANGUAGE = "nl"  # mediators have no language of their own: the office's
 MAX_QUOTED = 640          # an inbound SMS is at most a few segments; cut anything longer
 
@@ -62,17 +64,45 @@ def notify(session: Session, settings: Settings, mediators: Iterable[Mediator], 
     return queued
 
 
-def notify_failed_message(session: Session, settings: Settings, row_id: int, now: datetime) -> int:
-    """A participant's message finally failed (dead): their case's mediators get one notice."""
+def _about(session: Session, row_id: int) -> tuple[OutboxMessage, Participant, Appointment | None] | None:
+    """A participant's outbox row, its participant and its appointment (None if the row is not a participant's)."""
     row = session.get(OutboxMessage, row_id)
     if row is None or row.recipient_kind != "participant" or row.participant_id is None:
-        return 0
+        return None
     participant = session.get(Participant, row.participant_id)
     if participant is None:
+        return None
+    return row, participant, session.get(Appointment, row.appointment_id) if row.appointment_id else None
+
+
+def notify_failed_message(session: Session, settings: Settings, row_id: int, now: datetime) -> int:
+    """A participant's message finally failed (dead): their case's mediators get one notice."""
+    about = _about(session, row_id)
+    if about is None:
         return 0
-    appointment = session.get(Appointment, row.appointment_id) if row.appointment_id else None
+    row, participant, appointment = about
     reason = "sms_failed" if row.channel == "sms" else "email_failed"
     return notify(session, settings, participant.case.mediators,
                   Notice(f"dead:{row.id}", reason, participant.case.reference, participant.id,
                          start=appointment.start if appointment else None,
                          error=(row.last_error or "")[:80] or None), now)
+
+
+def notify_address_changed(session: Session, settings: Settings, row_id: int, now: datetime) -> int:
+    """The send job skipped a participant's message: its address is no longer theirs (address_changed).
+
+    A details change writes waiting messages again to the new address at once,
+    so this is rare; but then the participant may miss something, and their
+    mediators hear of it: one notice per appointment version (a skipped
+    confirmation and its reminders are one thing to follow up), or per row
+    for a message about no appointment.
+    """
+    about = _about(session, row_id)
+    if about is None:
+        return 0
+    row, participant, appointment = about
+    key = (f"address:p{participant.id}:a{appointment.id}:v{row.appointment_version}" if appointment
+           else f"address:{row.id}")
+    return notify(session, settings, participant.case.mediators,
+                  Notice(key, "address_changed", participant.case.reference, participant.id,
+                         start=appointment.start if appointment else None), now)
