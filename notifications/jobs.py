@@ -48,7 +48,7 @@ from core.config import Settings
 from core.db import UTCDateTime, utcnow
 from core.jobcontext import job_runtime
 from notifications import sendcheck
-from notifications.mediator_notices import notify_failed_message
+from notifications.mediator_notices import notify_address_changed, notify_failed_message
 from notifications.backoff import next_attempt
 from notifications.channels.base import Channel, Envelope, PermanentSendError, TransientSendError
 from notifications.inbound_models import SmsOptOut, confirms_opt_out, opt_out_hashes
@@ -118,15 +118,21 @@ def send_message(row_id: int, attempt: int) -> str:
         with conn.begin():
             now = utcnow()
             outcome = attempt_send(conn, runtime.settings, row_id, attempt, now)
-            if outcome == "dead":  # in the same transaction: the mediator must know it did not arrive
+            # In the same transaction: the mediators must know a message did not arrive, or did not
+            # go because the participant's address changed after it was written.
+            notice = _NOTICES.get(outcome)
+            if notice is not None:
                 session = db.sessions(bind=conn)
                 try:
-                    notify_failed_message(session, runtime.settings, row_id, now)
+                    notice(session, runtime.settings, row_id, now)
                     session.flush()
                 finally:
                     session.close()
     log.info("outbox message %s attempt %s: %s", row_id, attempt, outcome)
     return outcome
+
+
+_NOTICES = {"dead": notify_failed_message, "skipped:address_changed": notify_address_changed}
 
 
 def attempt_send(conn: Connection, settings: Settings, row_id: int, attempt: int, now: datetime) -> str:

@@ -41,3 +41,21 @@ def test_a_message_skipped_as_address_changed_tells_the_mediators_once_per_appoi
     assert NEW_PHONE not in notice.body and texts[0].to_address not in notice.body
     with runtime.db.session() as s:
         assert s.get(Participant, pid).name not in notice.body
+
+
+def test_the_send_job_itself_tells_the_mediators(runtime):
+    """Through the RQ entry point: the skip and the notice commit together."""
+    from sqlalchemy import update
+
+    from core.jobcontext import job_runtime_as
+    from notifications.jobs import send_message
+
+    w, pid, _ = _book(runtime)
+    with runtime.db.write_session() as s:
+        s.get(Participant, pid).phone = NEW_PHONE
+    text = next(r for r in _open(runtime) if r.channel == "sms" and r.kind == "appointment_confirmed")
+    with runtime.db.write_session() as s:
+        s.execute(update(OutboxMessage).where(OutboxMessage.id == text.id).values(status="queued", attempts=1))
+    with job_runtime_as(runtime):
+        assert send_message(text.id, 1) == "skipped:address_changed"
+    assert sorted(n.mediator_id for n in _notices(runtime)) == sorted(w.mediator_ids)
