@@ -98,8 +98,9 @@ def replanned(facts: AppointmentFacts, participant_id: int, unsent: list[Unsent]
     provider accepted. A notice (confirmation, change, cancellation) still
     waiting goes on every channel they allow now, except where it already went,
     with the moment of the change it tells about. Reminders of a confirmed
-    appointment ahead are planned afresh, except one that already went on any
-    channel; one whose moment has passed goes only if it was still waiting.
+    appointment ahead are planned afresh; one that already went on a channel
+    goes only where a copy of it was still waiting (not on other channels); one
+    whose moment has passed goes only if it was still waiting.
     `tag` (unique to this change) keeps the keys clear of the rows before.
     """
     p = _participant(facts, participant_id)
@@ -126,13 +127,19 @@ def _reminders(facts: AppointmentFacts, p: ParticipantFacts, unsent: list[Unsent
     out: list[NewMessage] = []
     for minutes in minutes_before:
         suffix = f"-{minutes}m"
-        if any(w.kind == REMINDER and w.suffix == suffix and w.deadline == p.arrival for w in went):
+        gone = {w.channel for w in went if w.kind == REMINDER and w.suffix == suffix and w.deadline == p.arrival}
+        waiting = [u for u in unsent if u.kind == REMINDER and u.deadline == p.arrival
+                   and key_suffix(u.idempotency_key, u.kind) == suffix]
+        # A reminder that went on one channel is not added on others; its copies still waiting
+        # (an email in retry when the text went) go on, to the new details.
+        channels_left = {u.channel for u in waiting} - gone if gone else None
+        if channels_left == set():
             continue
         due = reminder_time(p.arrival, minutes, now, quiet)
         if due is None:  # its moment has passed: only one that was still waiting goes (at once)
-            due = min((u.not_before for u in unsent if u.kind == REMINDER and u.deadline == p.arrival
-                       and key_suffix(u.idempotency_key, u.kind) == suffix), default=None)
+            due = min((u.not_before for u in waiting), default=None)
             if due is None or p.arrival <= now:
                 continue
-        out += reminder_messages(facts, p, minutes, due, office, tag)
+        out += [m for m in reminder_messages(facts, p, minutes, due, office, tag)
+                if channels_left is None or m.channel in channels_left]
     return out

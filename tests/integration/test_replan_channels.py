@@ -93,6 +93,21 @@ def test_a_reminder_that_went_is_not_planned_again(runtime):
     assert {r.to_address for r in reminders if r.channel == "email"} == {"new@example.net"}
 
 
+
+def test_a_reminder_copy_still_waiting_follows_the_change_when_the_other_went(runtime):
+    """The text reminder went (to the number being corrected now); its email copy waits on a retry:
+    the email goes on to the new address, and no second text is added."""
+    pid, start = _book_with(runtime)
+    two_days = {r.channel: r for r in _open(runtime) if r.not_before == start - timedelta(days=2)}
+    assert _send(runtime, two_days["sms"].id, two_days["sms"].not_before) == "sent"
+    _change(runtime, pid, phone=NEW_PHONE, email="new@example.net")
+    first = [r for r in _open(runtime) if r.is_reminder and r.deadline == start and
+             r.not_before == start - timedelta(days=2)]
+    assert [(r.channel, r.to_address) for r in first] == [("email", "new@example.net")]
+    later = sorted((r.channel, r.to_address) for r in _open(runtime)
+                   if r.is_reminder and r.not_before == start - timedelta(hours=2))
+    assert later == [("email", "new@example.net"), ("sms", NEW_PHONE)]
+
 def test_a_cancellation_notice_still_waiting_follows_the_switch(runtime):
     pid, _ = _book_with(runtime, email_allowed=False)
     with runtime.db.write_session() as s:
