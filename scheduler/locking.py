@@ -17,14 +17,21 @@ from scheduler.models import Appointment, BusyBlock, Mediator, Reservation, Room
 
 
 def lock_resources(session: Session, mediator_ids: Iterable[int], room_ids: Iterable[int]) -> None:
+    """Serialise bookers of these mediators and rooms (PostgreSQL), in id order.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: bookers still queue behind one another,
+    but a row that merely refers to a mediator (a mediator notice written by a
+    send job that holds its outbox row) does not wait for a booking, which
+    could be waiting for that very outbox row: a deadlock with FOR UPDATE.
+    """
     if session.get_bind().dialect.name != "postgresql":
         return
     mediators = sorted(set(mediator_ids))
     rooms = sorted(set(room_ids))
     if mediators:
-        session.execute(select(Mediator.id).where(Mediator.id.in_(mediators)).order_by(Mediator.id).with_for_update())
+        session.execute(select(Mediator.id).where(Mediator.id.in_(mediators)).order_by(Mediator.id).with_for_update(key_share=True))
     if rooms:
-        session.execute(select(Room.id).where(Room.id.in_(rooms)).order_by(Room.id).with_for_update())
+        session.execute(select(Room.id).where(Room.id.in_(rooms)).order_by(Room.id).with_for_update(key_share=True))
 
 
 def _resource_filter(columns: type[Reservation] | type[BusyBlock], mediator_ids: list[int], room_ids: list[int]):  # type: ignore[no-untyped-def]

@@ -31,8 +31,9 @@ and the appointment. Writers never wait for one another on these locks
 participant P, and T never waits while holding what a writer may wait for:
 
 1. T first locks P's row FOR NO KEY UPDATE, holding nothing of this scheme
-   yet. The transactions that lock a participant row FOR UPDATE (withdrawal,
-   an inbound STOP or START) do that first, so T merely queues behind them.
+   yet. The others that lock a participant row (withdrawal, an inbound STOP
+   or START) do that first too, also FOR NO KEY UPDATE, so T merely queues
+   behind them, and a writer's FOR KEY SHARE on P waits for none of them.
 2. T then waits for the exclusive lock holding only P's row, and NO KEY
    UPDATE does not conflict with the FOR KEY SHARE that writers' inserts take.
 3. Holding the exclusive lock, T never waits for an appointment row: it
@@ -42,9 +43,12 @@ participant P, and T never waits while holding what a writer may wait for:
    its advisory lock, and tries again a moment later. (A cancelled appointment
    that has ended is locked only by calls that return or refuse without
    writing messages, so T may wait for those.)
-4. T's own UPDATE of P's unsent rows waits at most for a send job or a status
-   webhook, which wait for nothing T holds: writers touch P's rows only under
-   the shared lock.
+4. T's own UPDATE of P's unsent rows waits at most for a send job, the
+   dispatcher or a status webhook holding one of those rows. They may write a
+   mediator notice meanwhile, whose insert takes FOR KEY SHARE on the
+   mediator's row; bookers lock mediators and rooms FOR NO KEY UPDATE
+   (scheduler.locking), which that does not wait for. So they wait for nothing
+   T or a writer holds: writers touch P's rows only under the shared lock.
 """
 from __future__ import annotations
 

@@ -28,7 +28,8 @@ INFORM_OTHER_PARTY = "inform_other_party"
 def _participant(session: Session, participant_id: int, actor: User | None) -> Participant:
     if actor is not None:
         participant_for(session, actor, participant_id)
-    participant = session.get(Participant, participant_id, with_for_update=True, populate_existing=True)
+    # NO KEY UPDATE: rows that refer to the participant (outbox rows a writer inserts) need not wait.
+    participant = session.get(Participant, participant_id, with_for_update={"key_share": True}, populate_existing=True)
     if participant is None:
         raise NotFound(f"participant {participant_id} not found")
     return participant
