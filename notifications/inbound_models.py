@@ -12,11 +12,11 @@ import hashlib
 import hmac
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, String
+from sqlalchemy import Boolean, Connection, Index, String, delete
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.config import Settings
-from core.db import Base, UTCDateTime, utcnow
+from core.db import Base, UTCDateTime, insert_unless_exists, utcnow
 
 # What we understood the message as. A "1" or "2" with no upcoming appointment to apply
 # it to is "unknown": for us it is then just text we cannot read.
@@ -47,6 +47,26 @@ def opt_out_hashes(settings: Settings, number: str) -> list[str]:
     earlier key still holds while that key is listed in SECRET_KEY_PREVIOUS.
     """
     return [number_hash(key, number) for key in (settings.secret_key, *settings.previous_secret_keys)]
+
+
+def record_opt_out(conn: Connection, hashed: str, now: datetime) -> None:
+    """The number's opt-out (kept while one exists): one statement, safe against a parallel STOP."""
+    conn.execute(insert_unless_exists(conn.dialect.name, SmsOptOut.__table__, ("number_hash",), ("number_hash",)),
+                 {"number_hash": hashed, "created_at": now})
+
+
+def keep_under_current_key(conn: Connection, hashes: list[str], found: set[str], now: datetime) -> None:
+    """An opt-out found under an earlier key is kept under the current one (`hashes[0]`) instead.
+
+    Whenever the number is seen (it texts us, or we are about to text it), so
+    the earlier key can leave SECRET_KEY_PREVIOUS; and a hash under a key that
+    may have leaked does not stay behind.
+    """
+    current, stale = hashes[0], found - {hashes[0]}
+    if current not in found:
+        record_opt_out(conn, current, now)
+    if stale:
+        conn.execute(delete(SmsOptOut.__table__).where(SmsOptOut.__table__.c.number_hash.in_(sorted(stale))))
 
 
 class InboundMessage(Base):

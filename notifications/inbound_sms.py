@@ -19,9 +19,8 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.config import Settings
-from core.db import insert_unless_exists
-from notifications.inbound_models import (STOP_CONFIRMATION, InboundMessage, SmsOptOut, number_hash, opt_out_hashes,
-                                          reply_key)
+from notifications.inbound_models import (STOP_CONFIRMATION, InboundMessage, SmsOptOut, keep_under_current_key,
+                                          number_hash, opt_out_hashes, record_opt_out, reply_key)
 from notifications.mediator_notices import Notice, notify
 from notifications.models import OPEN_STATUSES, OutboxMessage
 from notifications.outbox import NewMessage, add_message
@@ -96,7 +95,7 @@ def receive(session: Session, settings: Settings, msg: Inbound, now: datetime) -
     people: list[Participant] = []
     if msg.sender is not None:
         people = list(session.scalars(select(Participant).where(Participant.phone == msg.sender)
-                                      .order_by(Participant.id).with_for_update()))
+                                      .order_by(Participant.id).with_for_update(key_share=True)))
     if row.kind == "stop":
         row.handled = _stop(session, settings, msg, row.from_hash, people, now) or not opted_out
     elif row.kind == "start":
@@ -140,7 +139,7 @@ def _stop(session: Session, settings: Settings, msg: Inbound, from_hash: str, pe
         participant.sms_allowed = False
         audit.record(session, None, "participant.sms_stopped", "participant", participant.id, "inbound SMS")
     if msg.sender is not None:  # nothing more by SMS to this number: participants' messages and callers' alike
-        _record_opt_out(session, from_hash, now)
+        record_opt_out(session.connection(), from_hash, now)
         targets = [OutboxMessage.to_address == msg.sender]
         if people:
             targets.append(OutboxMessage.participant_id.in_([p.id for p in people]))
@@ -221,20 +220,12 @@ def _unknown(session: Session, settings: Settings, msg: Inbound, row: InboundMes
 
 
 def _opted_out(session: Session, settings: Settings, sender: str, now: datetime) -> bool:
-    """Whether the number opted out, under SECRET_KEY or an earlier key; an earlier key's record is
-    copied under the current one, so it outlives that key leaving SECRET_KEY_PREVIOUS."""
+    """Whether the number opted out, under SECRET_KEY or an earlier key (then kept under the current one)."""
     hashes = opt_out_hashes(settings, sender)
     found = set(session.scalars(select(SmsOptOut.number_hash).where(SmsOptOut.number_hash.in_(hashes))))
-    if found and hashes[0] not in found:
-        _record_opt_out(session, hashes[0], now)
+    if found:
+        keep_under_current_key(session.connection(), hashes, found, now)
     return bool(found)
-
-
-def _record_opt_out(session: Session, from_hash: str, now: datetime) -> None:
-    """The number's opt-out (kept while one exists): one statement, safe against a parallel STOP."""
-    conn = session.connection()
-    conn.execute(insert_unless_exists(conn.dialect.name, SmsOptOut.__table__, ("number_hash",), ("number_hash",)),
-                 {"number_hash": from_hash, "created_at": now})
 
 
 def _lock_sender(session: Session, from_hash: str) -> None:

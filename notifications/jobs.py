@@ -51,7 +51,7 @@ from notifications import sendcheck
 from notifications.mediator_notices import notify_address_changed, notify_failed_message
 from notifications.backoff import next_attempt
 from notifications.channels.base import Channel, Envelope, PermanentSendError, TransientSendError
-from notifications.inbound_models import SmsOptOut, confirms_opt_out, opt_out_hashes
+from notifications.inbound_models import SmsOptOut, confirms_opt_out, keep_under_current_key, opt_out_hashes
 from notifications.models import OutboxMessage
 from scheduler.models import Appointment, Participant
 
@@ -216,8 +216,11 @@ def _facts(conn: Connection, settings: Settings, row: Row[Any]) -> tuple[
                                                  sms_allowed=row.p_sms_allowed, email_allowed=row.p_email_allowed)
     opted_out = False
     if row.channel == "sms" and row.to_address is not None:
-        opted_out = conn.execute(NUMBER_OPTED_OUT, {
-            "hashes": opt_out_hashes(settings, row.to_address)}).first() is not None
+        hashes = opt_out_hashes(settings, row.to_address)
+        found = set(conn.execute(NUMBER_OPTED_OUT, {"hashes": hashes}).scalars())
+        if found - {hashes[0]}:  # recorded under an earlier SECRET_KEY: keep it under the current one
+            keep_under_current_key(conn, hashes, found, utcnow())
+        opted_out = bool(found)
     message = sendcheck.MessageFacts(
         kind=row.kind, channel=row.channel, recipient_kind=row.recipient_kind, is_reminder=row.is_reminder,
         appointment_version=row.appointment_version, deadline=row.deadline, number_opted_out=opted_out,
