@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from core import audit
 from core.config import Settings
+from core.events import publish
 from notifications.inbound_models import (STOP_CONFIRMATION, InboundMessage, SmsOptOut, keep_under_current_key,
                                           number_hash, opt_out_hashes, record_opt_out, reply_key)
 from notifications.mediator_notices import Notice, notify
@@ -26,7 +27,9 @@ from notifications.models import OPEN_STATUSES, OutboxMessage
 from notifications.outbox import NewMessage, add_message
 from notifications.rendering import render
 from notifications.sms import segments
+from scheduler.events import ParticipantDetailsChanged
 from scheduler.models import Appointment, Attendance, Participant
+from scheduler.participant_locks import lock_for_details_change
 
 # Twilio itself answers these on a long code and then refuses to send to the number (error 21610)
 # until START: we follow its block, and queue no confirmation of our own that would only fail.
@@ -160,7 +163,12 @@ def _start(session: Session, settings: Settings, msg: Inbound, people: list[Part
         session.execute(delete(SmsOptOut).where(SmsOptOut.number_hash.in_(opt_out_hashes(settings, msg.sender))))
     changed = [p for p in people if not p.sms_allowed]
     for participant in changed:
+        # As when staff switch texts back on: their upcoming reminders are planned again on SMS,
+        # under the participant's lock against writers of their messages (participant_locks).
+        lock_for_details_change(session, participant.id, now)
         participant.sms_allowed = True
+        session.flush()
+        publish(session, ParticipantDetailsChanged(participant.id, participant.case_id, ("sms_allowed",), None))
         audit.record(session, None, "participant.sms_started", "participant", participant.id, "inbound SMS")
         notify(session, settings, participant.case.mediators,
                Notice(f"sms-in:{msg.sid}:start:p{participant.id}", "start", participant.case.reference,

@@ -158,3 +158,19 @@ def test_a_message_to_an_address_no_longer_the_participants_is_skipped(runtime: 
 def _reply_templates(runtime: Any) -> list[str]:
     """Which automatic answers were queued (the template is the last part of the key)."""
     return [r.idempotency_key.rsplit(":", 1)[1] for r in messages(runtime, "auto_reply")]
+
+
+def test_start_plans_the_upcoming_reminders_again_on_sms(client: Any, runtime: Any, world: dict[str, Any]) -> None:
+    """STOP cancelled the victim's text reminder; START switches texts back on as staff would, so the
+    upcoming appointment's reminders are planned again on SMS, to their number."""
+    def open_texts() -> list[OutboxMessage]:
+        return [m for m in messages(runtime, "appointment_reminder")
+                if m.channel == "sms" and m.status in ("pending", "queued")]
+
+    text_in(client, world["phone"], "STOPPEN")
+    assert open_texts() == []
+    text_in(client, world["phone"], "START")
+    again = open_texts()
+    assert again and {m.to_address for m in again} == {world["phone"]}
+    assert {m.participant_id for m in again} == {world["victim"]}
+    assert all(send_once(runtime, m.id, m.not_before) == "sent" for m in again[:1])
