@@ -12,7 +12,9 @@ Only after that commit does a job `outbox-<row>-<attempt>` go to Redis. So:
   and enqueue a second job for nothing;
 - a row that reaches the attempt limit and would be claimed again is `dead`
   (listed for staff), not queued; if it was a participant's message, their
-  mediators get the same notice in that transaction as when a send job gives up.
+  mediators get the same notice in that transaction as when a send job gives
+  up. A row whose last attempt was only postponed (a reminder in quiet hours:
+  no error) is claimed again instead, past the limit.
 
 Job ids carry the attempt because RQ 3 keeps an id taken while the job's record
 exists (DESIGN.md), and RQ only allows letters, digits, `_` and `-` in an id
@@ -68,7 +70,7 @@ def dispatch_due(session: Session, queue: Queue, now: datetime, batch: int = 200
     due = or_(and_(m.status == "pending", m.next_attempt_at <= now),
               and_(m.status == "queued", m.lease_until < now))
     rows = session.execute(
-        select(m.id, m.status, m.attempts)
+        select(m.id, m.status, m.attempts, m.last_error)
         .where(due)
         .order_by(m.next_attempt_at, m.id)
         .limit(batch)
@@ -80,8 +82,8 @@ def dispatch_due(session: Session, queue: Queue, now: datetime, batch: int = 200
     for row in rows:
         if (row.id, row.attempts) in waiting:
             extend.append(row.id)
-        elif row.attempts >= max_attempts:
-            dead.append(row)
+        elif row.attempts >= max_attempts and (row.status == "queued" or row.last_error is not None):
+            dead.append(row)  # its last attempt failed or was lost; a postponed one (no error) goes on
         else:
             claim.append(row)
 

@@ -90,7 +90,8 @@ MARK_SENT = _this_row.values(status="sent", provider_id=bindparam("provider_id")
                              lease_until=None, last_error=None)
 FINISH = _this_row.values(status=bindparam("status"), finished_at=_at, lease_until=None,
                           last_error=bindparam("error"))
-POSTPONE = _this_row.values(status="pending", next_attempt_at=_at, lease_until=None)
+# A postponement is not a failure: no error, so the dispatcher claims the row again even at the attempt cap.
+POSTPONE = _this_row.values(status="pending", next_attempt_at=_at, lease_until=None, last_error=None)
 RETRY = _this_row.values(status="pending", next_attempt_at=_at, lease_until=None, last_error=bindparam("error"))
 
 

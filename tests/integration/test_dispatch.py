@@ -200,6 +200,43 @@ def test_the_attempt_limit_makes_a_row_dead_not_queued(database: Database, queue
 
 
 
+
+@both_databases
+def test_a_row_only_postponed_at_the_limit_is_claimed_again(database: Database, queue: Queue, base: int) -> None:
+    """A reminder postponed for quiet hours on its last attempt has no error: it is not dead, it goes on."""
+    now = utcnow()
+    with database.write_session() as s:
+        make_row(s, base + 1, now, status="pending", attempts=8, last_error=None, kind="appointment_reminder")
+    with database.write_session() as s:
+        assert dispatch_due(s, queue, now, max_attempts=8) == 1
+    after = rows(database)[base + 1]
+    assert (after.status, after.attempts) == ("queued", 9)
+    assert queued_ids(queue) == {job_id(base + 1, 9)}
+
+
+def test_a_postponed_reminder_keeps_no_error(runtime: Any) -> None:
+    """The send job postpones a reminder that falls in quiet hours and clears the last attempt's error."""
+    from notifications.jobs import attempt_send
+
+    db = runtime.db
+    w = build_world(db)
+    start = future_start()
+    with db.write_session() as s:
+        booking.book(s, request(w, start=start), None, utcnow())
+    with db.session() as s:
+        reminder = s.scalars(select(OutboxMessage).where(OutboxMessage.is_reminder.is_(True),
+                                                         OutboxMessage.channel == "sms")
+                             .order_by(OutboxMessage.not_before)).first()
+    with db.write_session() as s:
+        s.execute(update(OutboxMessage).where(OutboxMessage.id == reminder.id).values(
+            status="queued", attempts=8, last_error="transient: SMTP 451 at DATA"))
+    night = (start - timedelta(days=3)).astimezone(runtime.settings.tz).replace(hour=23, minute=0)
+    with db.engine.begin() as conn:
+        assert attempt_send(conn, runtime.settings, reminder.id, 8, night) == "postponed"
+    after = rows(db)[reminder.id]
+    assert (after.status, after.attempts, after.last_error) == ("pending", 8, None)
+    assert after.next_attempt_at.astimezone(runtime.settings.tz).hour == 8
+
 def test_a_participant_message_that_dies_here_tells_the_mediators(runtime: Any, queue: Queue) -> None:
     """The last attempt's job was lost (worker killed): the dispatcher marks the row dead, and the
     mediators hear of it in that transaction, as when the send job gives up."""
