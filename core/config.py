@@ -55,6 +55,8 @@ class Settings:
     hold_minutes: int = 15
     min_notice_minutes: int = 60
     slot_grid_minutes: int = 15
+    # The parties of a joint meeting arrive at least this many minutes apart.
+    arrival_gap_minutes: int = 15
     webhook_signature_check: bool = True
     # Messaging (notifications): the SMS sender is a number (replies work) or an
     # alphanumeric name of at most 11 characters (one-way); None means TWILIO_PHONE_NUMBER.
@@ -273,6 +275,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         hold_minutes=_int(env, "HOLD_MINUTES", 15, 1, 24 * 60),
         min_notice_minutes=_int(env, "MIN_NOTICE_MINUTES", 60, 0, 14 * 24 * 60),
         slot_grid_minutes=_int(env, "SLOT_GRID_MINUTES", 15, 5, 120),
+        arrival_gap_minutes=_int(env, "ARRIVAL_GAP_MINUTES", 15, 5, 120),
         webhook_signature_check=signature_check,
         sms_sender=_sms_sender(env.get("SMS_SENDER")),
         office_phone=_office_phone(env, environment),
