@@ -28,6 +28,9 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 # Tests use a database number of their own on the shared Redis and never flush it.
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
+# `--clock-offset-days=N` runs the suite (and the Python processes it starts) N days ahead.
+pytest_plugins = ("tests.support.clock_offset",)
+
 
 def service_unavailable(what: str) -> None:
     if IN_CI:
