@@ -6,6 +6,12 @@ as HTML by `email/_layout.html`). Dates and times are
 spelled by the language's own macros in `templates/lang/<language>.jinja`, so
 adding a language means adding templates, nothing else. A language without a
 template falls back to Dutch, the office's language.
+
+SMS text is GSM-7 where it can be: typographic characters that come in with
+data (a location typed with curly quotes, as in "’s-Hertogenbosch", an en dash,
+an ellipsis) are written as their GSM-7 equivalents, because one character
+outside GSM-7 turns the whole text into UCS-2 and halves what a segment holds.
+Letters are left alone (an ë is part of a name). Emails keep what was typed.
 """
 from __future__ import annotations
 
@@ -67,7 +73,23 @@ def render(channel: str, name: str, language: str, context: dict[str, Any]) -> R
             paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
             html = environment().get_template("email/_layout.html").render(
                 language=lang, subject=subject, paragraphs=paragraphs).strip()
-    return Rendered(subject=subject, text=_tidy(text) if channel == "sms" else text, html=html)
+    return Rendered(subject=subject, text=_tidy(to_gsm7(text)) if channel == "sms" else text, html=html)
+
+
+# Typographic characters and what GSM-7 writes for them (sms.GSM7_BASIC has ' " - . and the space).
+_TYPOGRAPHIC = str.maketrans({
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u2039\u203a", "'"),  # ‘ ’ ‚ ‛ ′ ‹ ›
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),  # “ ” „ ‟ ″ « »
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),  # hyphens, dashes, minus
+    **dict.fromkeys("\u00a0\u2007\u2009\u202f", " "),  # no-break and thin spaces
+    **dict.fromkeys("\u00ad\u200b", None),  # soft hyphen, zero-width space
+    "\u2026": "...",  # …
+})
+
+
+def to_gsm7(text: str) -> str:
+    """`text` with typographic characters written as GSM-7 ones; anything else is left as it is."""
+    return text.translate(_TYPOGRAPHIC)
 
 
 def _tidy(text: str) -> str:

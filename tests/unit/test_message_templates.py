@@ -69,6 +69,24 @@ def test_sms_segment_cost(kind, language, expected):
     assert segments(text) == expected, (len(text), text)
 
 
+# A location as staff type it, with typographic quotes and dashes from a word processor.
+TYPOGRAPHIC_PLACE = "Burgemeester de Withstraat 112 \u2013 \u201cDe Kaai\u201d\u2026, \u2019s-Hertogenbosch"
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize("kind", [k for k in KINDS if k != "appointment_cancelled"])  # these name the place
+def test_typographic_characters_from_data_still_cost_one_gsm7_segment(kind, language):
+    context = ctx(place=TYPOGRAPHIC_PLACE, arrival=datetime(2026, 9, 30, 10, 45, tzinfo=TZ))
+    text = render("sms", kind, language, context).text
+    assert is_gsm7(text) and segments(text) == 1, (len(text), text)
+    assert 'Burgemeester de Withstraat 112 - "De Kaai"..., \'s-Hertogenbosch' in text
+
+
+def test_emails_keep_the_typographic_characters():
+    rendered = render("email", "appointment_confirmed", "nl", ctx(place=TYPOGRAPHIC_PLACE))
+    assert TYPOGRAPHIC_PLACE in rendered.text and "\u2019s-Hertogenbosch" in (rendered.html or "")
+
+
 def test_one_accented_letter_switches_to_ucs2():
     plain = "a" * 160
     assert segments(plain) == 1 and segments(plain + "a") == 2
