@@ -1,8 +1,9 @@
 """Who may see which case: decided here, in the queries, not in each view.
 
 A mediator sees only the cases assigned to them; coordinators and admins see
-all. Anything out of sight is reported as not found, so a mediator cannot even
-learn that another case exists.
+all. Anything out of sight is reported exactly as an unknown id is (the same
+404, word for word, naming only the id asked for), so a mediator cannot even
+learn that another case, or a participant or appointment in it, exists.
 """
 from __future__ import annotations
 
@@ -34,19 +35,24 @@ def case_for(session: Session, user: User, case_id: int) -> Case:
     return case
 
 
+def _in_sight(session: Session, user: User, case_id: int) -> bool:
+    return session.scalar(visible_cases(session, user).with_only_columns(Case.id).where(Case.id == case_id)) \
+        is not None
+
+
 def participant_for(session: Session, user: User, participant_id: int) -> Participant:
+    """The participant, or the very 404 an unknown id gets: never a word about their case."""
     participant = session.get(Participant, participant_id)
-    if participant is None:
+    if participant is None or not _in_sight(session, user, participant.case_id):
         raise NotFound(f"participant {participant_id} not found")
-    case_for(session, user, participant.case_id)  # raises NotFound when out of sight
     return participant
 
 
 def appointment_for(session: Session, user: User, appointment_id: int) -> Appointment:
+    """The appointment, or the very 404 an unknown id gets."""
     appointment = session.get(Appointment, appointment_id)
-    if appointment is None:
+    if appointment is None or not _in_sight(session, user, appointment.case_id):
         raise NotFound(f"appointment {appointment_id} not found")
-    case_for(session, user, appointment.case_id)
     return appointment
 
 
