@@ -75,8 +75,8 @@ def answer(session: Session, call: CallState, digits: str, ctx: LineContext) -> 
     step, key = call.step, digits.strip()
     if step == "menu":
         if key == "9" and call.language == "nl":
-            call.language = "en"
-            return _ask(call, "menu", ctx, Speaker(ctx, "en").add("greeting"))
+            call.language = "en"  # the whole welcome again in English, the safety line first
+            return _ask(call, "menu", ctx, Speaker(ctx, "en").add("greeting"), lead=Speaker(ctx, "en").add("safety"))
         if key == "1" and ctx.is_open:
             call.step, call.retries, call.turn = "dialling", 0, call.turn + 1
             return _ring(session, call, ctx, speaker)
@@ -133,9 +133,10 @@ def _ring(session: Session, call: CallState, ctx: LineContext, speaker: Speaker)
     return dialing.ring_staff(call, ctx, staff, speaker)
 
 
-def _ask(call: CallState, step: str, ctx: LineContext, speaker: Speaker) -> VoiceResponse:
+def _ask(call: CallState, step: str, ctx: LineContext, speaker: Speaker,
+         lead: Speaker | None = None) -> VoiceResponse:
     call.step, call.retries, call.turn = step, 0, call.turn + 1
-    return question(call, ctx, speaker)
+    return question(call, ctx, speaker, lead)
 
 
 def _begin_callback(call: CallState, ctx: LineContext, speaker: Speaker) -> VoiceResponse:

@@ -30,6 +30,7 @@ from core.runtime import Runtime, build_runtime
 from notifications.dispatcher import dispatch_due
 from notifications.models import OPEN_STATUSES, OutboxMessage
 from tests.integration.test_dispatch import rows
+from tests.support.clock_offset import with_test_clock
 from tests.support.fixtures import conn, private_redis  # noqa: F401 - fixtures, re-exported for the tests
 from tests.support.private_redis import PrivateRedis
 from tests.support.private_redis import children_of as child_pids  # noqa: F401 - re-exported for the tests
@@ -80,9 +81,10 @@ def run_until_settled(runtime: Runtime, conn: redis.Redis, rounds: int = 12) -> 
 
 def worker_env(runtime: Runtime, standin: TwilioStandin, smtp: SmtpServer) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
-    return {**keep, "REDIS_URL": runtime.settings.redis_url or "", "DATABASE_URL": runtime.settings.database_url,
-            "PENDEL_ENV": "testing", "SECRET_KEY": "x", "PUBLIC_BASE_URL": "https://pendel.test",
-            **standin.env(), **smtp.env()}
+    return with_test_clock({
+        **keep, "REDIS_URL": runtime.settings.redis_url or "", "DATABASE_URL": runtime.settings.database_url,
+        "PENDEL_ENV": "testing", "SECRET_KEY": "x", "PUBLIC_BASE_URL": "https://pendel.test",
+        **standin.env(), **smtp.env()})
 
 
 def wait_until(predicate: Any, timeout: float = 30.0, what: str = "condition") -> None:

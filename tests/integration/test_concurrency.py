@@ -16,6 +16,7 @@ from scheduler import booking
 from scheduler.models import Appointment, Reservation
 from tests import factories as f
 from tests.integration.booking_helpers import NOW, TUESDAY_10, build_world, request
+from tests.support.days import working_day_at
 
 BOOKERS = 24
 
@@ -84,7 +85,9 @@ def test_crossing_joint_bookings_do_not_deadlock(pg_url: str, database: Database
 
 
 def test_http_requests_for_one_slot_get_one_201_and_409s(app: Any, database: Database) -> None:
+    """The API checks the slot against the real clock: book a working day ahead, never a fixed date."""
     w = build_world(database)
+    start = working_day_at(10, calendar=app.extensions["pendel"].workdays)
     with database.write_session() as s:
         _, headers = f.staff(s, "coordinator")
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -93,7 +96,7 @@ def test_http_requests_for_one_slot_get_one_201_and_409s(app: Any, database: Dat
     url = f"http://127.0.0.1:{server.server_port}/api/v1/appointments"
     body = json.dumps({
         "case_id": w.case_id, "kind": "intake", "mode": "in_person",
-        "start": TUESDAY_10.isoformat(), "end": (TUESDAY_10 + timedelta(hours=1)).isoformat(),
+        "start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat(),
         "mediator_ids": [w.mediator_ids[0]], "room_id": w.room_ids[0], "participant_ids": [w.participant_ids[0]],
     }).encode()
 

@@ -30,6 +30,7 @@ from scheduler.models import Appointment, Reservation
 from scheduler.rules import BookingRequest
 from tests import factories
 from tests.conftest import REDIS_TEST_URL
+from tests.support.clock_offset import with_test_clock
 
 
 
@@ -168,8 +169,8 @@ def test_the_freed_slot_can_be_booked_after_the_job(real_redis: redis.Redis, que
 
 def _worker_env(database: Database, **extra: str) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")}
-    return {**keep, "REDIS_URL": REDIS_TEST_URL, "DATABASE_URL": database.url, "PENDEL_ENV": "testing",
-            "SECRET_KEY": "x", **extra}
+    return with_test_clock({**keep, "REDIS_URL": REDIS_TEST_URL, "DATABASE_URL": database.url,
+                            "PENDEL_ENV": "testing", "SECRET_KEY": "x", **extra})
 
 
 def test_worker_process_runs_a_job_in_burst_mode(real_redis: redis.Redis, queue_name: str,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.config import INSTANCE_DIR, PROJECT_ROOT, ConfigError, Settings, load_settings
+from tests.support.clock_offset import with_test_clock
 
 PROD_OK = {"PENDEL_ENV": "production", "SECRET_KEY": "s" * 40, "TWILIO_AUTH_TOKEN": "tok",
            "TWILIO_PHONE_NUMBER": "+31201234567"}
@@ -154,7 +155,7 @@ def test_settings_are_read_from_os_environ_by_default(monkeypatch: pytest.Monkey
 
 def _clean_env(**extra: str) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")}
-    return {**keep, **extra}
+    return with_test_clock({**keep, **extra})
 
 
 def _venv_bin(name: str) -> str:
