@@ -31,6 +31,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any, Callable
 from urllib.parse import unquote, urljoin, urlsplit
 
 from calendars.errors import SourceError
@@ -98,22 +99,41 @@ def address_allowed(address: str) -> bool:
 
 
 Networks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+Lookup = Callable[..., list[tuple[Any, ...]]]
+NOT_ALLOWED = "address not allowed: the calendar server is on a private or local network"
 
 
-def resolve(host: str, port: int, allow_private: bool, allow_networks: Networks = ()) -> list[tuple[int, tuple]]:
+class HostNotFound(SourceError):
+    """The name does not resolve (now): nothing to check, nothing to connect to."""
+
+
+def _localhost_name(host: str) -> bool:
+    """RFC 6761: localhost and every name under it is the loopback, whatever a resolver says (or does not)."""
+    name = host.lower().rstrip(".")
+    return name == "localhost" or name.endswith(".localhost")
+
+
+def resolve(host: str, port: int, allow_private: bool, allow_networks: Networks = (),
+            lookup: Lookup = socket.getaddrinfo) -> list[tuple[int, tuple]]:
     """Every (family, sockaddr) of `host`, all checked; the caller connects only to these.
 
+    The one rule for which calendar servers Pendel may reach, at every fetch and
+    when a source is added or changed. The system resolver reads the host as a
+    connect would, so every spelling of an address (2130706433, 0x7f000001,
+    127.1, 0177.0.0.1) and every name is checked by the address it stands for.
     `allow_networks` lets named private networks through (one on-premise server) without opening all.
     """
+    if _localhost_name(host) and not allow_private:
+        raise SourceError(NOT_ALLOWED)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+        infos = lookup(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
-        raise SourceError("host name not found") from None
+        raise HostNotFound("host name not found") from None
     addresses = list(dict.fromkeys((family, sockaddr) for family, _, _, _, sockaddr in infos))
     ips = [ipaddress.ip_address(sockaddr[0].split("%", 1)[0]) for _, sockaddr in addresses]
     if not allow_private and not all(address_allowed(str(ip)) or any(ip in net for net in allow_networks
                                                                      if net.version == ip.version) for ip in ips):
-        raise SourceError("address not allowed: the calendar server is on a private or local network")
+        raise SourceError(NOT_ALLOWED)
     return addresses
 
 

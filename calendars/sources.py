@@ -21,6 +21,7 @@ removes the blocks at once: an inactive calendar does not count.
 """
 from __future__ import annotations
 
+import socket
 from datetime import datetime
 from typing import Any, Mapping
 from urllib.parse import urlsplit
@@ -29,7 +30,7 @@ from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from calendars.errors import SourceError
-from calendars.fetch import address_allowed, parse_url
+from calendars.fetch import HostNotFound, Lookup, parse_url, resolve
 from calendars.ics_import import FeedError
 from calendars.models import CalendarSource
 from calendars.sync import MB, parse_for, store_result
@@ -47,8 +48,15 @@ SECRET_FIELDS = ("url", "username", "password", "content")
 PATCH_FIELDS = ("label", "url", "username", "password", "all_day_busy", "active")
 
 
-def validate_url(raw: str, kind: str, allow_private: bool) -> str:
-    """The URL as it will be fetched, or 422 on `url`. Host names are checked again at every fetch."""
+def validate_url(raw: str, kind: str, allow_private: bool, lookup: Lookup = socket.getaddrinfo) -> str:
+    """The URL as it will be fetched, or 422 on `url`.
+
+    The host goes through the fetch's own rule (calendars.fetch.resolve) now, so
+    a private address in any spelling, or a name that resolves to one, is
+    refused when the source is added or changed, not only at the first sync. A
+    name that does not resolve at the moment is let through: every fetch
+    resolves and checks it again, and says "host name not found" until it does.
+    """
     url = raw.strip()
     try:
         target = parse_url(url)
@@ -56,14 +64,14 @@ def validate_url(raw: str, kind: str, allow_private: bool) -> str:
         raise InvalidInput("url", str(exc)) from None
     if kind == "caldav" and urlsplit(url).scheme.lower() not in ("http", "https"):
         raise InvalidInput("url", "a CalDAV address starts with http:// or https://")
-    if not allow_private:
-        host = target.host.lower().rstrip(".")
-        try:
-            literal_ok = address_allowed(host)
-        except ValueError:  # a name, not an address: only the obviously local ones are refused here
-            literal_ok = not (host == "localhost" or host.endswith(".localhost"))
-        if not literal_ok:
-            raise InvalidInput("url", "address not allowed: the calendar server is on a private or local network")
+    if allow_private:
+        return url
+    try:
+        resolve(target.host, target.port, allow_private=False, lookup=lookup)
+    except HostNotFound:
+        pass
+    except SourceError as exc:
+        raise InvalidInput("url", str(exc)) from None
     return url
 
 

@@ -113,6 +113,52 @@ def test_invalid_sources_are_422_naming_the_field_and_store_nothing(client: Any,
         assert s.scalar(select(func.count()).select_from(BusyBlock)) == 0
 
 
+PRIVATE_SPELLINGS = ["http://2130706433:{port}/cal/s3cr3t-token.ics", "http://0x7f000001:{port}/cal/s3cr3t-token.ics",
+                     "http://127.1:{port}/cal/s3cr3t-token.ics", "webcal://0177.0.0.1:{port}/cal/s3cr3t-token.ics",
+                     "http://[::ffff:7f00:1]:{port}/cal/s3cr3t-token.ics", "https://agenda.localhost/team.ics"]
+
+
+def test_a_private_address_in_any_spelling_is_refused_when_added_or_changed(settings: Settings, office: dict[str, Any],
+                                                                            server: FeedServer, runtime: Any) -> None:
+    """Without CALENDAR_ALLOW_PRIVATE_ADDRESSES the feed server on 127.0.0.1 is out of reach, however written."""
+    from app import create_app
+
+    strict = create_app(with_settings(settings, calendar_allow_private_addresses=False))
+    client, headers = strict.test_client(), office["coordinator"]
+    try:
+        for spelling in PRIVATE_SPELLINGS:
+            url = spelling.format(port=server.port)
+            for kind in ("ics_url", "caldav"):
+                if kind == "caldav" and url.startswith("webcal"):
+                    continue
+                added = client.post(API, json={"owner": {"mediator_id": office["own"]}, "kind": kind, "url": url},
+                                    headers=headers)
+                assert added.status_code == 422, (url, added.get_json())
+                assert added.get_json()["errors"] == [{"field": "url", "message": "address not allowed: the calendar "
+                                                       "server is on a private or local network"}]
+        assert sources(runtime) == 0
+        created = client.post(API, json={"owner": {"mediator_id": office["own"]}, "kind": "ics_url",
+                                         "url": "https://calendar.example.org/team.ics"}, headers=headers)
+        assert created.status_code == 201, created.get_json()
+        sid = created.get_json()["id"]
+        changed = client.patch(f"{API}/{sid}", json={"url": f"http://127.1:{server.port}/cal/s3cr3t-token.ics"},
+                               headers=headers)
+        assert changed.status_code == 422 and changed.get_json()["errors"][0]["field"] == "url"
+        assert client.get(f"{API}/{sid}", headers=headers).get_json()["url_hint"] == "https://calendar.example.org/…"
+        assert server.requests == []
+    finally:
+        strict.extensions["pendel"].db.dispose()
+    # With the setting on (an on-premise calendar server), the same addresses are welcome.
+    allowed = create_app(with_settings(settings, calendar_allow_private_addresses=True))
+    try:
+        url = PRIVATE_SPELLINGS[0].format(port=server.port)
+        added = allowed.test_client().post(API, json={"owner": {"mediator_id": office["own"]}, "kind": "ics_url",
+                                                      "url": url}, headers=headers)
+        assert added.status_code == 201, added.get_json()
+    finally:
+        allowed.extensions["pendel"].db.dispose()
+
+
 def test_a_mediator_manages_only_their_own_sources(client: Any, office: dict[str, Any], runtime: Any) -> None:
     mine = {"kind": "upload", "content": GOOGLE}
     own = client.post(API, json={"owner": {"mediator_id": office["own"]}, **mine}, headers=office["mediator"])

@@ -1,6 +1,7 @@
 """The rules around fetching, without a network: which addresses, which URLs, which window, when stale."""
 from __future__ import annotations
 
+import socket
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -71,14 +72,45 @@ def test_parse_url_refuses_what_cannot_be_fetched(url: str, message: str) -> Non
         parse_url(url)
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1/a.ics", "http://localhost:8080/a.ics", "https://api.localhost/x",
-                                 "http://[::1]/x", "http://169.254.169.254/latest/", "http://10.1.2.3/cal.ics"])
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1/a.ics", "http://localhost:8080/a.ics", "https://api.localhost/x", "http://LOCALHOST./x",
+    "http://[::1]/x", "http://169.254.169.254/latest/", "http://10.1.2.3/cal.ics",
+    # the same addresses as a connect reads them: decimal, hex, octal and short IPv4, mapped IPv6
+    "http://2130706433/a.ics", "http://0x7f000001/a.ics", "http://0x7F.1/a.ics", "http://127.1/a.ics",
+    "http://0177.0.0.1/a.ics", "http://017700000001/a.ics", "http://10.1/a.ics", "http://3232235777/a.ics",
+    "http://0/a.ics", "http://[::ffff:7f00:1]/a.ics", "http://[::ffff:169.254.169.254]/a.ics",
+    "webcal://2852039166/latest/",  # 169.254.169.254
+])
 def test_validate_url_refuses_local_addresses_unless_allowed(url: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         validate_url(url, "ics_url", allow_private=False)
     assert caught.value.errors == [{"field": "url", "message": "address not allowed: the calendar server is on a "
                                                                "private or local network"}]
     assert validate_url(f"  {url} ", "ics_url", allow_private=True) == url
+
+
+def _dns(names: dict[str, list[str]]):  # type: ignore[no-untyped-def]
+    """A resolver that knows only `names` (the office's own DNS, say), in getaddrinfo's shape."""
+    def lookup(host: str, port: int, **_kw: object) -> list[tuple[object, ...]]:
+        if host not in names:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port))
+                for ip in names[host]]
+    return lookup
+
+
+def test_validate_url_refuses_a_name_that_resolves_to_a_private_address() -> None:
+    lookup = _dns({"agenda.kantoor.example": ["10.0.0.5"], "mixed.example": ["93.184.215.14", "192.168.1.9"],
+                   "cal.example.org": ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"]})
+    for url in ("https://agenda.kantoor.example/team.ics", "https://mixed.example/x.ics"):
+        with pytest.raises(InvalidInput) as caught:
+            validate_url(url, "caldav", False, lookup=lookup)
+        assert caught.value.errors == [{"field": "url", "message": "address not allowed: the calendar server is "
+                                                                   "on a private or local network"}]
+        assert validate_url(url, "caldav", True, lookup=lookup) == url
+    assert validate_url("https://cal.example.org/x.ics", "ics_url", False, lookup=lookup)
+    # Not resolvable now: let through; every sync resolves and checks it again.
+    assert validate_url("https://not-yet.example/x.ics", "ics_url", False, lookup=lookup)
 
 
 def test_validate_url_names_the_field_and_keeps_the_url_as_typed() -> None:
