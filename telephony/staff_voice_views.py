@@ -33,8 +33,11 @@ CALLER_STATUS_PATH = "/telephony/voice/status?callback_call={id}&leg=caller"
 @staff_voice_bp.post("/telephony/voice/screen")
 @twilio_signed
 def screen() -> Response:
-    """A staff phone on duty picked up: ask for 1 before the caller is put through."""
-    return twiml(dialing.screen(line_context()))
+    """A staff phone on duty picked up: ask for 1 before the caller is put through (saying if they chose English)."""
+    parent = form_sid("ParentCallSid")
+    with current().db.session() as session:
+        language = session.scalar(select(IvrCall.language).where(IvrCall.call_sid == parent)) if parent else None
+    return twiml(dialing.screen(line_context(), english=language == "en"))
 
 
 @staff_voice_bp.post("/telephony/voice/screen/answer")
@@ -88,7 +91,8 @@ def callback_staff(call_id: int) -> Response:
         if live is None:
             return _gone(ctx)
         request_row = live[1]
-        hints = {"number_typed_in": request_row.number_typed_in, "may_identify": request_row.may_identify}
+        hints = {"number_typed_in": request_row.number_typed_in, "may_identify": request_row.may_identify,
+                 "english": request_row.language == "en"}
     return twiml(dialing.screen(ctx, _callback_url(ctx, call_id, "staff/answer"), "callback_screen", **hints))
 
 

@@ -66,6 +66,8 @@ def test_pressing_call_rings_the_staff_phone_showing_the_office_number(call: Cli
     (TYPED_IN, "Terugbelverzoek van het bureau. Het nummer is ingetoetst: controleer eerst met wie u spreekt, "
                "voordat u zegt wie u bent. Druk 1 om nu te bellen."),
     (("2", "1", "3", "1", "2"), "Terugbelverzoek van het bureau. Druk 1 om nu te bellen."),
+    (("9", "2", "1", "3", "2", "2"), "Terugbelverzoek van het bureau. De beller heeft voor Engels gekozen. "
+                                     "Zeg niet wie u bent als iemand anders opneemt. Druk 1 om nu te bellen."),
 ])
 def test_the_staff_phone_hears_what_to_mind_before_pressing_1(client: Any, runtime: Any, conn: Any, standin: Any,
                                                               jobs: Any, at: Any, keys: tuple[str, ...],

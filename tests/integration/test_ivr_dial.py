@@ -87,6 +87,16 @@ def test_the_staff_phone_hears_press_1_and_silence_hangs_up(client: Any, runtime
     assert ivr_row(runtime, caller.sid).accepted_by_id is None
 
 
+def test_the_staff_phone_hears_that_the_caller_chose_english(client: Any, runtime: Any, at: Any) -> None:
+    _staff(runtime)
+    caller = Caller(client, "+31612345678")
+    assert caller.walk("9", "1").dial is not None
+    heard = StaffPhone(client, ANNA, parent=caller.sid).pick_up(SCREEN)
+    assert heard.text == ("Een beller op de lijn van het bureau. De beller heeft voor Engels gekozen. "
+                          "Druk 1 om het gesprek aan te nemen.")
+    assert {language for language, _ in heard.says} == {"nl-NL"}  # the office works in Dutch
+
+
 def test_any_other_key_hangs_up_that_phone_only(client: Any, runtime: Any, at: Any) -> None:
     caller, _ = _ringing(client, runtime)
     before = ivr_state(runtime, caller.sid)

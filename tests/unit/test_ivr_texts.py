@@ -26,6 +26,7 @@ SAMPLE = {
     "last_four": ["4", "5", "6", "7"],
     "number_typed_in": False,
     "may_identify": False,
+    "english": True,
 }
 
 
