@@ -9,9 +9,14 @@ library has chosen the edge and region, so path and query stay Twilio's own.
 
 Every request gets a timeout: without one, a provider that accepts the TCP
 connection and never answers would hold a worker forever.
+
+The library's errors carry no response headers, so the client keeps the last
+answer's headers (per thread) for a caller that needs one: a 429's
+`Retry-After` says when Twilio wants us back.
 """
 from __future__ import annotations
 
+import threading
 from typing import Dict, Optional, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
@@ -40,6 +45,7 @@ class BaseUrlHttpClient(TwilioHttpClient):
         if timeout is None or timeout <= 0:
             raise ValueError("a Twilio request needs a positive timeout")
         super().__init__(timeout=timeout)
+        self._last = threading.local()
         self.base_url = base_url.rstrip("/") if base_url else None
         if self.base_url:
             base = urlsplit(self.base_url)
@@ -68,9 +74,17 @@ class BaseUrlHttpClient(TwilioHttpClient):
         timeout: Optional[float] = None,
         allow_redirects: bool = False,
     ) -> Response:
-        return super().request(
+        self._last.headers = None
+        response = super().request(
             method, self.rewrite(url), params=params, data=data, headers=headers, auth=auth,
             timeout=timeout if timeout is not None else self.timeout, allow_redirects=allow_redirects)
+        self._last.headers = response.headers
+        return response
+
+    def last_header(self, name: str) -> str | None:
+        """A header of the last answer this thread got (None if absent, or if no answer came)."""
+        headers = getattr(self._last, "headers", None)
+        return headers.get(name) if headers is not None else None
 
 
 def make_twilio_client(settings: Settings, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> Client:

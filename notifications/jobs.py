@@ -38,7 +38,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
@@ -50,7 +50,7 @@ from core.jobcontext import job_runtime
 from notifications import sendcheck
 from notifications.mediator_notices import notify_address_changed, notify_failed_message
 from notifications.backoff import next_attempt
-from notifications.channels.base import Channel, Envelope, PermanentSendError, TransientSendError
+from notifications.channels.base import Accepted, Channel, Envelope, PermanentSendError, TransientSendError
 from notifications.inbound_models import SmsOptOut, confirms_opt_out, keep_under_current_key, opt_out_hashes
 from notifications.models import OutboxMessage
 from scheduler.models import Appointment, Participant
@@ -86,7 +86,9 @@ LOAD_ROW = (select(_m.c.status, _m.c.attempts, _m.c.kind, _m.c.channel, _m.c.rec
 NUMBER_OPTED_OUT = select(_o.c.number_hash).where(_o.c.number_hash.in_(bindparam("hashes", expanding=True)))
 _this_row = update(_m).where(_m.c.id == bindparam("row_id"))
 _at = bindparam("at", type_=UTCDateTime())
-MARK_SENT = _this_row.values(status="sent", provider_id=bindparam("provider_id"), sent_at=_at, finished_at=_at,
+# With the provider's status on accepting it ("queued"), which the outbox shows until the first callback.
+MARK_SENT = _this_row.values(status="sent", provider_id=bindparam("provider_id"),
+                             provider_status=bindparam("provider_status"), sent_at=_at, finished_at=_at,
                              lease_until=None, last_error=None)
 FINISH = _this_row.values(status=bindparam("status"), finished_at=_at, lease_until=None,
                           last_error=bindparam("error"))
@@ -173,22 +175,24 @@ def _deliver(conn: Connection, settings: Settings, row_id: int, row: Row[Any], n
         message_id=row_id, channel=row.channel, to=row.to_address, body=row.body, subject=row.subject,
         html_body=row.html_body, attachment_ics=row.attachment_ics, status_callback_url=callback)
     try:
-        provider_id = channel.send(envelope)
+        accepted = channel.send(envelope)
     except PermanentSendError as exc:
         _finish(conn, row_id, "dead", now, _error("permanent", exc))
         return "dead"
     except TransientSendError as exc:
-        return _retry_or_die(conn, row_id, row.attempts, settings, now, _error("transient", exc))
+        wait = timedelta(seconds=exc.retry_after) if exc.retry_after else None
+        return _retry_or_die(conn, row_id, row.attempts, settings, now, _error("transient", exc), wait)
     except Exception as exc:  # noqa: BLE001 - a channel bug or a job timeout: retry, and say what kind
         # Only the type: an unexpected exception's text could quote anything.
         unexpected = f"transient: unexpected {type(exc).__name__}"
         return _retry_or_die(conn, row_id, row.attempts, settings, now, unexpected)
-    mark_sent(conn, row_id, provider_id, now)
+    mark_sent(conn, row_id, accepted, now)
     return "sent"
 
 
-def mark_sent(conn: Connection, row_id: int, provider_id: str, now: datetime) -> None:
-    conn.execute(MARK_SENT, {"row_id": row_id, "provider_id": provider_id, "at": now})
+def mark_sent(conn: Connection, row_id: int, accepted: Accepted, now: datetime) -> None:
+    conn.execute(MARK_SENT, {"row_id": row_id, "provider_id": accepted.provider_id,
+                             "provider_status": accepted.provider_status, "at": now})
 
 
 def warm_up(conn: Connection, settings: Settings, now: datetime) -> None:
@@ -200,7 +204,7 @@ def warm_up(conn: Connection, settings: Settings, now: datetime) -> None:
     """
     attempt_send(conn, settings, 0, 0, now)
     conn.execute(NUMBER_OPTED_OUT, {"hashes": [""]}).first()
-    mark_sent(conn, 0, "warm-up", now)
+    mark_sent(conn, 0, Accepted("warm-up", "queued"), now)
     _finish(conn, 0, "skipped", now, "warm-up")
     conn.execute(POSTPONE, {"row_id": 0, "at": now})
     _retry_or_die(conn, 0, 1, settings, now, "warm-up")
@@ -231,11 +235,13 @@ def _facts(conn: Connection, settings: Settings, row: Row[Any]) -> tuple[
 
 
 def _retry_or_die(conn: Connection, row_id: int, attempts: int, settings: Settings, now: datetime,
-                  error: str) -> str:
+                  error: str, at_least: timedelta | None = None) -> str:
+    """Another attempt later (no earlier than `at_least`, the provider's Retry-After), or dead at the cap."""
     if attempts >= settings.message_max_attempts:
         _finish(conn, row_id, "dead", now, f"{error} (after {attempts} attempts)")
         return "dead"
-    conn.execute(RETRY, {"row_id": row_id, "at": next_attempt(now, attempts, _rng), "error": error[:300]})
+    conn.execute(RETRY, {"row_id": row_id, "at": next_attempt(now, attempts, _rng, at_least=at_least),
+                         "error": error[:300]})
     return "retry"
 
 

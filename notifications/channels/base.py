@@ -1,7 +1,9 @@
 """What every channel takes and how it fails.
 
-A channel gets an `Envelope` (plain data, never an ORM row) and returns the
-provider's id for the message. It raises `TransientSendError` for what may
+A channel gets an `Envelope` (plain data, never an ORM row) and returns what
+the provider said on accepting it: its id for the message and, where it says
+one, its status then (Twilio: "queued", or "accepted" for a Messaging
+Service), which the outbox shows until the first status callback. It raises `TransientSendError` for what may
 work later (timeouts, 429, 5xx, SMTP 4xx) and `PermanentSendError` for what
 never will (invalid number, unsubscribed — Twilio 21610 —, SMTP 5xx). Error
 messages must not quote addresses or message text: they end up on the row.
@@ -24,6 +26,14 @@ class Envelope:
     status_callback_url: str | None = None  # SMS: where the provider reports delivery
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """The provider took the message: its id for it, and its status at that moment (None: it says none)."""
+
+    provider_id: str
+    provider_status: str | None = None
+
+
 class SendError(Exception):
     """Base of channel failures; `code` is the provider's error code where it has one."""
 
@@ -33,7 +43,11 @@ class SendError(Exception):
 
 
 class TransientSendError(SendError):
-    """Try again later."""
+    """Try again later; `retry_after` (seconds) when the provider said how much later (429 Retry-After)."""
+
+    def __init__(self, message: str, code: str | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message, code)
+        self.retry_after = retry_after
 
 
 class PermanentSendError(SendError):
@@ -43,6 +57,6 @@ class PermanentSendError(SendError):
 class Channel(Protocol):
     name: str
 
-    def send(self, envelope: Envelope) -> str:
-        """Hand the message to the provider; return its id for the message."""
+    def send(self, envelope: Envelope) -> Accepted:
+        """Hand the message to the provider; return its id (and status) for the message."""
         ...

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 
-from notifications.channels.base import Envelope
+from notifications.channels.base import Accepted, Envelope
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +29,14 @@ class ConsoleChannel:
         self.name = name
         self.sent_ids: deque[int] = deque(maxlen=1000)
 
-    def send(self, envelope: Envelope) -> str:
+    def send(self, envelope: Envelope) -> Accepted:
         if envelope.channel == "sms":
             log.info("console %s: message %s not sent (console channel), %d characters",
                      self.name, envelope.message_id, len(envelope.body))
         else:
             log.info("console %s: message %s not sent (console channel)", self.name, envelope.message_id)
         self.sent_ids.append(envelope.message_id)
-        return f"console-{envelope.message_id}"
+        return Accepted(f"console-{envelope.message_id}")
 
     def __repr__(self) -> str:
         return f"ConsoleChannel({self.name!r})"

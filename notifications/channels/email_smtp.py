@@ -37,7 +37,7 @@ from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
-from notifications.channels.base import Envelope, PermanentSendError, SendError, TransientSendError
+from notifications.channels.base import Accepted, Envelope, PermanentSendError, SendError, TransientSendError
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 
@@ -196,7 +196,7 @@ class SmtpEmailChannel:
             raise TransientSendError(f"SMTP {code} at STARTTLS", code=str(code))
         return smtp
 
-    def send(self, envelope: Envelope) -> str:
+    def send(self, envelope: Envelope) -> Accepted:
         try:
             msg = build_message(envelope, self.mail_from)
         except (ValueError, TypeError) as exc:  # e.g. a header the email package refuses
@@ -257,4 +257,4 @@ class SmtpEmailChannel:
             raise PermanentSendError("address cannot be encoded for SMTP", code="encoding") from None
         except smtplib.SMTPException as exc:
             raise TransientSendError(f"SMTP failed ({type(exc).__name__})", code="smtp") from None
-        return str(msg["Message-ID"])
+        return Accepted(str(msg["Message-ID"]))

@@ -4,7 +4,8 @@ The sorting decides whether a message is retried or marked dead at once, so
 it follows what can change by waiting:
 
 - 429, 5xx, timeouts and connection errors are Twilio's or the network's
-  trouble: retry. So are the few 4xx codes that mean "not now" (the queue of
+  trouble: retry. A 429's `Retry-After` goes with the error, so the next
+  attempt waits at least that long. So are the few 4xx codes that mean "not now" (the queue of
   the sending number is full, a rate limit) and a rejected login (401): a
   rotated or mistyped auth token is the office's to fix, and killing every
   queued message at once for it would lose them; the attempt cap still ends
@@ -21,13 +22,15 @@ logged traceback does not show the original either.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from typing import Any
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.rest import Client
 
-from notifications.channels.base import Envelope, PermanentSendError, TransientSendError
+from notifications import backoff
+from notifications.channels.base import Accepted, Envelope, PermanentSendError, TransientSendError
 
 STATUS_CALLBACK_PATH = "/telephony/sms/status"
 # 4xx codes that mean "later", not "never".
@@ -44,7 +47,7 @@ def _is_messaging_service(sender: str) -> bool:
 
 
 class TwilioSmsChannel:
-    """Sends an `Envelope` as one SMS; returns Twilio's message SID.
+    """Sends an `Envelope` as one SMS; returns Twilio's message SID and status ("queued", "accepted").
 
     `sender` is an E.164 number (replies work), an alphanumeric sender name
     (one-way), or a Messaging Service SID (`MG...`, Twilio picks the number).
@@ -68,7 +71,7 @@ class TwilioSmsChannel:
             return self.status_callback_base + STATUS_CALLBACK_PATH
         return None
 
-    def send(self, envelope: Envelope) -> str:
+    def send(self, envelope: Envelope) -> Accepted:
         kwargs: dict[str, Any] = {"to": envelope.to, "body": envelope.body}
         if _is_messaging_service(self.sender):
             kwargs["messaging_service_sid"] = self.sender
@@ -80,7 +83,7 @@ class TwilioSmsChannel:
         try:
             message = self.client.messages.create(**kwargs)
         except (TwilioRestException, TwilioServiceException) as exc:
-            raise classify_twilio_error(exc.status, exc.code) from None
+            raise classify_twilio_error(exc.status, exc.code, self._retry_after()) from None
         except requests.Timeout:
             raise TransientSendError("Twilio did not answer in time", code="timeout") from None
         except requests.ConnectionError:
@@ -95,16 +98,25 @@ class TwilioSmsChannel:
             raise TransientSendError(f"Twilio client error ({type(exc).__name__})", code="client") from None
         if not message.sid:
             raise TransientSendError("Twilio answered without a message SID", code="response")
-        return message.sid
+        return Accepted(message.sid, str(message.status)[:20] if message.status else None)
+
+    def _retry_after(self) -> float | None:
+        """Seconds Twilio's last answer asked us to wait (Retry-After), if it said."""
+        last_header = getattr(self.client.http_client, "last_header", None)
+        delay = backoff.retry_after(last_header("Retry-After"), datetime.now(timezone.utc)) if last_header else None
+        return delay.total_seconds() if delay is not None else None
 
 
-def classify_twilio_error(status: int | str | None,
-                          code: int | str | None) -> TransientSendError | PermanentSendError:
-    """The send error for an HTTP status and Twilio error code (no text of Twilio's)."""
+def classify_twilio_error(status: int | str | None, code: int | str | None,
+                          retry_after: float | None = None) -> TransientSendError | PermanentSendError:
+    """The send error for an HTTP status and Twilio error code (no text of Twilio's).
+
+    `retry_after`: seconds the answer's Retry-After asked for (kept on a transient error only).
+    """
     status = int(status) if str(status or "").isdigit() else 0
     number = int(code) if str(code or "").isdigit() else None
     code_text = str(code) if code is not None else None
     what = f"Twilio HTTP {status}" + (f", error {code_text}" if code_text else "")
     if status == 429 or status >= 500 or status == 401 or status == 0 or number in TRANSIENT_CODES:
-        return TransientSendError(what, code=code_text)
+        return TransientSendError(what, code=code_text, retry_after=retry_after)
     return PermanentSendError(what, code=code_text)

@@ -60,7 +60,8 @@ def assert_discreet(error: Exception, *secrets: str) -> None:
 # -- Twilio -----------------------------------------------------------------------------------
 
 def test_sms_sends_exactly_this_request_and_returns_the_sid(twilio_standin: TwilioStandin) -> None:
-    sid = sms_channel(twilio_standin).send(sms())
+    accepted = sms_channel(twilio_standin).send(sms())
+    sid = accepted.provider_id
     [request] = twilio_standin.requests
     assert request.method == "POST"
     assert request.path == f"/2010-04-01/Accounts/{twilio_standin.account_sid}/Messages.json"
@@ -68,21 +69,23 @@ def test_sms_sends_exactly_this_request_and_returns_the_sid(twilio_standin: Twil
     assert request.form == {"To": NUMBER, "From": twilio_standin.phone_number, "Body": BODY,
                             "StatusCallback": CALLBACK}
     assert re.fullmatch(r"SM[0-9a-f]{32}", sid) and request.sid == sid and request.status == 201
+    assert accepted.provider_status == "queued"  # Twilio's word on accepting it, shown before any callback
 
 
 @pytest.mark.parametrize("sender, field", [("Bureau", "From"), ("MG" + "a" * 32, "MessagingServiceSid")])
 def test_sms_sender_name_or_messaging_service(twilio_standin: TwilioStandin, sender: str, field: str) -> None:
-    sms_channel(twilio_standin, sender=sender).send(sms())
+    accepted = sms_channel(twilio_standin, sender=sender).send(sms())
     form = twilio_standin.requests[0].form
     other = ({"From", "MessagingServiceSid"} - {field}).pop()
     assert form[field] == sender and other not in form
+    assert accepted.provider_status == ("accepted" if field == "MessagingServiceSid" else "queued")
 
 
 def test_sms_reaches_the_standin_with_twilio_edge_and_region_set(
         twilio_standin: TwilioStandin, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TWILIO_EDGE", "dublin")
     monkeypatch.setenv("TWILIO_REGION", "ie1")
-    assert sms_channel(twilio_standin).send(sms()).startswith("SM")
+    assert sms_channel(twilio_standin).send(sms()).provider_id.startswith("SM")
 
 
 def test_base_url_swaps_scheme_and_host_only() -> None:
@@ -104,8 +107,28 @@ def test_sms_overload_and_server_errors_are_transient(twilio_standin: TwilioStan
         channel.send(sms())
     assert caught.value.code == str(code or status)
     assert_discreet(caught.value, NUMBER, BODY)
-    assert channel.send(sms()).startswith("SM")  # the retry goes through
+    assert channel.send(sms()).provider_id.startswith("SM")  # the retry goes through
     assert len(twilio_standin.messages) == 1
+    assert caught.value.retry_after is None  # Twilio said nothing about when
+
+
+@pytest.mark.parametrize("header, seconds", [("120", 120.0), ("Wed, 21 Oct 2065 07:28:00 GMT", None)])
+def test_sms_429_carries_twilios_retry_after(twilio_standin: TwilioStandin, header: str,
+                                             seconds: float | None) -> None:
+    twilio_standin.fail_next(1, status=429, retry_after=header)
+    channel = sms_channel(twilio_standin)
+    with pytest.raises(TransientSendError) as caught:
+        channel.send(sms())
+    assert caught.value.code == "20429"
+    if seconds is not None:
+        assert caught.value.retry_after == seconds
+    else:  # an HTTP date: the time until then
+        assert caught.value.retry_after is not None and caught.value.retry_after > 30 * 365 * 86400
+    channel.send(sms())  # the next answer (201) leaves no Retry-After behind for a later failure
+    twilio_standin.fail_next(1, status=503)
+    with pytest.raises(TransientSendError) as again:
+        channel.send(sms())
+    assert again.value.retry_after is None
 
 
 @pytest.mark.parametrize("to, script, code", [
@@ -142,7 +165,7 @@ def test_sms_connection_refused_is_transient(twilio_standin: TwilioStandin) -> N
     assert caught.value.code == "connection"
     assert_discreet(caught.value, NUMBER, BODY)
     twilio_standin.start()                 # same port: the same client reaches it again
-    assert channel.send(sms()).startswith("SM")
+    assert channel.send(sms()).provider_id.startswith("SM")
 
 
 def test_sms_timeout_is_transient_and_twilio_may_still_have_taken_it(twilio_standin: TwilioStandin) -> None:
@@ -173,7 +196,7 @@ def test_sms_logs_no_number_or_text(twilio_standin: TwilioStandin, caplog: pytes
 # -- SMTP -------------------------------------------------------------------------------------
 
 def test_email_plain_html_and_invitation_parse_back(smtp_server: SmtpServer) -> None:
-    message_id = email_channel(smtp_server).send(mail(html="<p>Beste J. Jansen,</p>", ics=ICS))
+    message_id = email_channel(smtp_server).send(mail(html="<p>Beste J. Jansen,</p>", ics=ICS)).provider_id
     [received] = smtp_server.messages
     msg = received.message
     assert received.mail_from == "afspraken@bureau.example" and received.rcpt_tos == (ADDRESS,)
@@ -227,7 +250,7 @@ def test_email_cancel_method_and_ics_without_method(smtp_server: SmtpServer) -> 
 
 def test_email_international_address_and_a_long_office_domain(smtp_server: SmtpServer) -> None:
     channel = email_channel(smtp_server, mail_from="Bureau <afspraken@perspectiefherstelbemiddeling.nl>")
-    message_id = channel.send(mail(to="zoë@voorbeeld.nl"))
+    message_id = channel.send(mail(to="zoë@voorbeeld.nl")).provider_id
     assert len(message_id) <= 64  # fits the outbox's provider_id column
     assert smtp_server.messages[0].rcpt_tos == ("zoë@voorbeeld.nl",)
     assert smtp_server.messages[0].message["To"] == "zoë@voorbeeld.nl"
@@ -303,8 +326,8 @@ def test_email_login_when_a_username_is_set() -> None:
 
 def test_console_logs_only_id_channel_and_length(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    assert ConsoleChannel("sms").send(sms()) == "console-7"
-    assert ConsoleChannel("email").send(mail(html="<b>Jansen</b>", ics=ICS)) == "console-8"
+    assert ConsoleChannel("sms").send(sms()).provider_id == "console-7"
+    assert ConsoleChannel("email").send(mail(html="<b>Jansen</b>", ics=ICS)).provider_id == "console-8"
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "7" in text and f"{len(BODY)} characters" in text and "sms" in text and "email" in text
     for secret in (NUMBER, BODY, ADDRESS, "Jansen", "afspraak", "Zoë"):

@@ -59,6 +59,26 @@ def test_transient_failures_are_retried_with_backoff_until_sent(
     assert form["To"] == NUMBER and form["StatusCallback"] == f"https://pendel.test/telephony/sms/status?message={base}"
     assert [m.rcpt_tos for m in smtp_server.messages] == [("bemiddelaar@example.org",)]
     assert final[base + 1].provider_id == smtp_server.messages[0].message["Message-ID"]
+    # Before Twilio's first status callback, the row shows what Twilio said on accepting it.
+    assert (final[base].provider_status, final[base + 1].provider_status) == ("queued", None)
+
+
+def test_a_429_with_retry_after_waits_at_least_that_long(
+        delivery: Runtime, conn: redis.Redis, twilio_standin: TwilioStandin) -> None:
+    base, now = id_base(), utcnow()
+    twilio_standin.fail_next(1, status=429, retry_after="600")  # far beyond the first backoff's 30 s
+    with delivery.db.write_session() as s:
+        make_row(s, base, now, to_address=NUMBER)
+    dispatch(delivery, conn, now)
+    work(conn)
+    row = rows(delivery.db)[base]
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert row.last_error == "transient: Twilio HTTP 429, error 20429"
+    assert row.next_attempt_at >= now + timedelta(seconds=600)
+    assert dispatch(delivery, conn, now + timedelta(seconds=599)) == 0  # the backoff alone would be due
+    assert dispatch(delivery, conn, row.next_attempt_at) == 1
+    work(conn)
+    assert [(r.status, r.attempts) for r in rows(delivery.db).values()] == [("sent", 2)]
 
 
 # --- (b) permanent failures, and transient ones that never end ----------------------------

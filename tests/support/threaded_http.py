@@ -17,9 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
-# (method, path with query, form fields, basic-auth pair) -> (status, body bytes, content type), or
-# None to close the connection without an answer.
-Answer = Callable[[str, str, dict[str, str], "tuple[str, str] | None"], "tuple[int, bytes, str] | None"]
+# (method, path with query, form fields, basic-auth pair) -> (status, body bytes, content type), optionally
+# with a dict of extra response headers as a fourth item, or None to close the connection without an answer.
+Answer = Callable[[str, str, dict[str, str], "tuple[str, str] | None"], "tuple[Any, ...] | None"]
 
 
 def _cut(conn: socket.socket) -> None:
@@ -68,8 +68,10 @@ class _Handler(BaseHTTPRequestHandler):
         if answer is None:
             self.close_connection = True
             return
-        status, body, content_type = answer
+        status, body, content_type, *more = answer
         self.send_response(status)
+        for name, value in (more[0] if more else {}).items():
+            self.send_header(name, value)
         if body:
             self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))

@@ -49,10 +49,12 @@ _ERROR_TEXT = {
 
 @dataclass(frozen=True)
 class Failure:
-    """One scripted answer: an HTTP status with Twilio's error code (None: no code)."""
+    """One scripted answer: an HTTP status with Twilio's error code (None: no code), and a Retry-After
+    header (seconds or an HTTP date; None: no header)."""
     status: int = 503
     code: int | None = None
     message: str | None = None
+    retry_after: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class TwilioStandin:
         self._always: Failure | None = None
         self._numbers: list[tuple[str, Failure]] = []
         self._delay = 0.0
+        self._headers: dict[str, str] = {}  # extra headers of the answer being decided (under the lock)
         self._before_answer: Callable[[TwilioRequest], None] | None = None
         self._http = FormListsHTTPServer(self._answer, host, port)
 
@@ -130,10 +133,12 @@ class TwilioStandin:
                 "twilio_phone_number": self.phone_number, "twilio_api_base_url": self.base_url}
 
     # -- scripting --------------------------------------------------------------------------
-    def fail_next(self, n: int = 1, status: int = 503, code: int | None = None, message: str | None = None) -> None:
-        """The next n creations (messages or calls) fail with this status (and Twilio error code)."""
+    def fail_next(self, n: int = 1, status: int = 503, code: int | None = None, message: str | None = None,
+                  retry_after: str | None = None) -> None:
+        """The next n creations (messages or calls) fail with this status (and Twilio error code, and a
+        Retry-After header: `fail_next(status=429, retry_after="120")` is Twilio's "too many requests")."""
         with self._lock:
-            self._next.extend(Failure(status, code, message) for _ in range(n))
+            self._next.extend(Failure(status, code, message, retry_after) for _ in range(n))
 
     def fail_always(self, status: int = 503, code: int | None = None, message: str | None = None) -> None:
         """Every creation (message or call) fails (after any `fail_next` ones) until `reset()`."""
@@ -213,6 +218,7 @@ class TwilioStandin:
             return None  # stopped while waiting: nothing taken, nothing answered
         with self._lock:
             status, payload, sid = self._decide(method, path.split("?", 1)[0], form, auth)
+            headers, self._headers = self._headers, {}
             seen = TwilioRequest(method, path, form, auth, status, sid, lists=self._http.lists())
             self._requests.append(seen)
             self._lock.notify_all()
@@ -221,7 +227,8 @@ class TwilioStandin:
             hook(seen)
         if status == 0:  # dropped: the message was taken, the answer never comes
             return None
-        return status, b"" if payload is None else json.dumps(payload).encode("utf-8"), "application/json"
+        return (status, b"" if payload is None else json.dumps(payload).encode("utf-8"), "application/json",
+                headers)
 
     def _decide(self, method: str, path: str, form: dict[str, str],
                 auth: tuple[str, str] | None) -> tuple[int, dict[str, Any] | None, str | None]:
@@ -254,6 +261,8 @@ class TwilioStandin:
         elif self._always is not None:
             failure = self._always
         if failure is not None:
+            if failure.retry_after is not None:
+                self._headers = {"Retry-After": failure.retry_after}
             return failure.status, self._error(failure, form), None
         payload = self._create(form, is_call)
         return 201, payload, payload["sid"]

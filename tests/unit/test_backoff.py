@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from notifications.backoff import BASE, CAP, FLOOR, ceiling, next_attempt
+from notifications.backoff import BASE, CAP, FLOOR, MAX_RETRY_AFTER, ceiling, next_attempt, retry_after
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
 
@@ -56,3 +56,23 @@ def test_custom_base_and_cap() -> None:
 
 def test_result_is_aware_utc_like_now() -> None:
     assert next_attempt(NOW, 1, random.Random(0)).tzinfo is timezone.utc
+
+
+def test_a_providers_retry_after_is_a_lower_bound_on_the_next_attempt() -> None:
+    rng = random.Random(7)
+    for attempts in (1, 3, 8):
+        for _ in range(200):
+            assert next_attempt(NOW, attempts, rng, at_least=timedelta(minutes=10)) >= NOW + timedelta(minutes=10)
+    # Not believed beyond a day: a typo must not park a message for weeks.
+    assert next_attempt(NOW, 1, rng, at_least=timedelta(days=30)) == NOW + MAX_RETRY_AFTER
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("120", timedelta(seconds=120)),
+    (" 5 ", timedelta(seconds=5)),
+    ("Mon, 10 Mar 2025 12:02:00 GMT", timedelta(minutes=2)),
+    ("Mon, 10 Mar 2025 11:00:00 GMT", timedelta(0)),   # already past: no wait beyond the backoff
+    ("", None), (None, None), ("soon", None), ("-3", None),
+])
+def test_retry_after_reads_seconds_or_an_http_date(value: str | None, expected: timedelta | None) -> None:
+    assert retry_after(value, NOW) == expected
