@@ -12,8 +12,10 @@ import hashlib
 import hmac
 from datetime import datetime
 
-from sqlalchemy import Boolean, Connection, Index, String, delete
-from sqlalchemy.orm import Mapped, mapped_column
+from typing import Iterable
+
+from sqlalchemy import Boolean, Connection, ForeignKey, Index, String, delete, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.config import Settings
 from core.db import Base, UTCDateTime, insert_unless_exists, utcnow
@@ -99,3 +101,37 @@ class SmsOptOut(Base):
 
     number_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # number_hash() of the E.164 number
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SmsStop(Base):
+    """A participant whose SMS is off because their number texted STOP, not because staff chose so.
+
+    Consent to texts (`sms_allowed`) is the participant's setting; a STOP is
+    the number's. A STOP switches texts off for the participants on the
+    number who had them on, and records that here; a START switches them on
+    again for exactly those. A participant whom staff set to "no SMS" (a
+    shared phone is a common reason) has no row, so a START never texts them.
+    The row goes when SMS comes back on, or when staff change the
+    participant's SMS setting or number: from then on it is staff's choice.
+    """
+
+    __tablename__ = "sms_stops"
+
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True)
+    stopped_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def record_stop(conn: Connection, participant_id: int, now: datetime) -> None:
+    """The participant's SMS is off because of their number's STOP (kept if recorded already)."""
+    conn.execute(insert_unless_exists(conn.dialect.name, SmsStop.__table__, ("participant_id",), ("participant_id",)),
+                 {"participant_id": participant_id, "stopped_at": now})
+
+
+def stopped(session: Session, participant_ids: Iterable[int]) -> set[int]:
+    """Which of these participants have SMS off because of a STOP."""
+    return set(session.scalars(select(SmsStop.participant_id).where(SmsStop.participant_id.in_(list(participant_ids)))))
+
+
+def forget_stops(session: Session, participant_ids: Iterable[int]) -> None:
+    """SMS came back on, or staff decided about it: no longer "off because of a STOP"."""
+    session.execute(delete(SmsStop).where(SmsStop.participant_id.in_(list(participant_ids))))

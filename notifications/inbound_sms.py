@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.config import Settings
 from core.events import publish
-from notifications.inbound_models import (STOP_CONFIRMATION, InboundMessage, SmsOptOut, keep_under_current_key,
-                                          number_hash, opt_out_hashes, record_opt_out, reply_key)
+from notifications.inbound_models import (STOP_CONFIRMATION, InboundMessage, SmsOptOut, forget_stops,
+                                          keep_under_current_key, number_hash, opt_out_hashes, record_opt_out,
+                                          record_stop, reply_key, stopped)
 from notifications.mediator_notices import Notice, notify
 from notifications.models import OPEN_STATUSES, OutboxMessage
 from notifications.outbox import NewMessage, add_message
@@ -102,7 +103,7 @@ def receive(session: Session, settings: Settings, msg: Inbound, now: datetime) -
     if row.kind == "stop":
         row.handled = _stop(session, settings, msg, row.from_hash, people, now) or not opted_out
     elif row.kind == "start":
-        row.handled = _start(session, settings, msg, people, now) or opted_out
+        row.handled = _start(session, settings, msg, people, opted_out, now)
     elif row.kind in ("reply_yes", "reply_no"):
         row.handled = _reply(session, settings, msg, people, row.kind == "reply_yes", now)
         if not row.handled:
@@ -140,6 +141,7 @@ def _stop(session: Session, settings: Settings, msg: Inbound, from_hash: str, pe
     changed = [p for p in people if p.sms_allowed]
     for participant in changed:
         participant.sms_allowed = False
+        record_stop(session.connection(), participant.id, now)  # so that a START may switch it on again
         audit.record(session, None, "participant.sms_stopped", "participant", participant.id, "inbound SMS")
     if msg.sender is not None:  # nothing more by SMS to this number: participants' messages and callers' alike
         record_opt_out(session.connection(), from_hash, now)
@@ -158,10 +160,19 @@ def _stop(session: Session, settings: Settings, msg: Inbound, from_hash: str, pe
     return bool(people)
 
 
-def _start(session: Session, settings: Settings, msg: Inbound, people: list[Participant], now: datetime) -> bool:
+def _start(session: Session, settings: Settings, msg: Inbound, people: list[Participant], opted_out: bool,
+           now: datetime) -> bool:
+    """Lift the number's opt-out, and switch SMS on again for the participants its STOP switched off.
+
+    A participant whom staff set to "no SMS" stays so (SmsStop): START speaks
+    for the number, not for consent staff recorded. Their mediators hear that
+    the number asked, so they can decide. Returns whether anything changed.
+    """
     if msg.sender is not None:
         session.execute(delete(SmsOptOut).where(SmsOptOut.number_hash.in_(opt_out_hashes(settings, msg.sender))))
-    changed = [p for p in people if not p.sms_allowed]
+    off_by_stop = stopped(session, [p.id for p in people])
+    forget_stops(session, off_by_stop)
+    changed = [p for p in people if not p.sms_allowed and p.id in off_by_stop]
     for participant in changed:
         # As when staff switch texts back on: their upcoming reminders are planned again on SMS,
         # under the participant's lock against writers of their messages (participant_locks).
@@ -170,11 +181,16 @@ def _start(session: Session, settings: Settings, msg: Inbound, people: list[Part
         session.flush()
         publish(session, ParticipantDetailsChanged(participant.id, participant.case_id, ("sms_allowed",), None))
         audit.record(session, None, "participant.sms_started", "participant", participant.id, "inbound SMS")
+    kept_off = [p for p in people if not p.sms_allowed and p.withdrawn_at is None]
+    for participant, reason in [(p, "start") for p in changed] + [(p, "start_sms_off") for p in kept_off]:
         notify(session, settings, participant.case.mediators,
-               Notice(f"sms-in:{msg.sid}:start:p{participant.id}", "start", participant.case.reference,
+               Notice(f"sms-in:{msg.sid}:{reason}:p{participant.id}", reason, participant.case.reference,
                       participant.id), now)
-    _answer(session, settings, msg, "start_confirmed", people, now)
-    return bool(people)
+    if opted_out or off_by_stop:
+        _answer(session, settings, msg, "start_confirmed", people, now)
+    elif _may_answer(people):  # it never stopped: nothing to turn back on, and no promise that there was
+        _answer(session, settings, msg, "start_not_stopped", people, now)
+    return opted_out or bool(changed)
 
 
 def _reply(session: Session, settings: Settings, msg: Inbound, people: list[Participant], coming: bool,
@@ -212,9 +228,9 @@ def _unknown(session: Session, settings: Settings, msg: Inbound, row: InboundMes
                       participant.id, text=msg.body.strip() or None), now)
     if msg.sender is None or opted_out:
         return False
-    reachable = [p for p in people if p.sms_allowed and p.withdrawn_at is None]
-    if people and not reachable:
-        return False  # they switched SMS off or withdrew: a text might be read by someone else
+    if not _may_answer(people):
+        return False
+    reachable = _reachable(people)
     _lock_sender(session, row.from_hash)
     local = now.astimezone(settings.tz)
     day_start = datetime.combine(local.date(), time(0), tzinfo=settings.tz)
@@ -225,6 +241,16 @@ def _unknown(session: Session, settings: Settings, msg: Inbound, row: InboundMes
         return False
     _answer(session, settings, msg, "auto_reply", reachable, now, participant=reachable[0] if reachable else None)
     return True
+
+
+def _reachable(people: Sequence[Participant]) -> list[Participant]:
+    return [p for p in people if p.sms_allowed and p.withdrawn_at is None]
+
+
+def _may_answer(people: Sequence[Participant]) -> bool:
+    """Whether an answer we were not asked for may go to the number: not when everyone on it has SMS
+    off or withdrew (a text might be read by someone else); a number of no participant may hear from us."""
+    return not people or bool(_reachable(people))
 
 
 def _opted_out(session: Session, settings: Settings, sender: str, now: datetime) -> bool:

@@ -1,8 +1,9 @@
 """Discreet emails to mediators about something one of their participants did or missed.
 
-A participant who texts STOP, answers a reminder ("I'll come", "I cannot come"), texts
-something Pendel cannot read, whose SMS finally fails, or whose message was not
-sent because their number or email changed after it was written, is the mediator's
+A participant who texts STOP (or START, while staff keep their texts off),
+answers a reminder ("I'll come", "I cannot come"), texts something Pendel
+cannot read, whose SMS finally fails, or whose message was not sent because
+their number or email changed after it was written, is the mediator's
 to follow up personally: they get an email (kind `mediator_notice`) in the
 same transaction as the change. The subject names neither the participant
 nor the case; the body names the case reference and Pendel's participant
@@ -24,8 +25,8 @@ from notifications.rendering import render
 from notifications.models import OutboxMessage
 from scheduler.models import Appointment, Mediator, Participant
 
-REASONS = ("stop", "start", "coming", "cannot_come", "coming_after_all", "sms_reply", "sms_failed", "email_failed",
-           "address_changed")
+REASONS = ("stop", "start", "start_sms_off", "coming", "cannot_come", "coming_after_all", "sms_reply", "sms_failed",
+           "email_failed", "address_changed")
 MEDIATOR_LANGUAGE = "nl"  # mediators have no language of their own: the office's
 MAX_QUOTED = 640          # an inbound SMS is at most a few segments; cut anything longer
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from core.config import Settings
 from core.db import utcnow
 from core.events import EventBus
+from notifications.inbound_models import forget_stops
 from notifications.outbox import add_message, cancel_pending, last_row_of, supersede, went_to, withdraw_for_rewrite
 from notifications.planning import (AppointmentFacts, MediatorFacts, Office, ParticipantFacts, callback_key,
                                     callback_message, mediator_messages, participant_messages, reminders)
@@ -29,6 +30,9 @@ from notifications.replan import REWRITABLE, Unsent, Went, key_suffix, replanned
 from scheduler import events
 from scheduler.models import Appointment, Attendance, Mediator, Participant, Room
 from scheduler.participant_locks import lock_attendees
+
+# A change of these is a decision about the participant's texts: SMS no longer off "because of a STOP".
+STAFF_DECIDE_SMS = frozenset({"sms_allowed", "phone"})
 
 
 def load_facts(session: Session, appointment_id: int) -> AppointmentFacts:
@@ -135,6 +139,8 @@ class NotificationSubscriber:
         # update_participant holds the participant's lock (scheduler.participant_locks), so no writer's rows
         # from the old details can come in after this.
         now, pid = utcnow(), event.participant_id
+        if STAFF_DECIDE_SMS.intersection(event.fields):
+            forget_stops(session, [pid])  # SMS on or off is no longer a STOP's doing (inbound_models.SmsStop)
         unsent = [Unsent(**row._mapping)
                   for row in withdraw_for_rewrite(session, now, REWRITABLE, participant_id=pid)]
         tag = f"/p{last_row_of(session, pid)}"

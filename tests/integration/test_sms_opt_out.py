@@ -21,8 +21,9 @@ from core.db import utcnow
 from core.events import publish
 from notifications.inbound_models import InboundMessage, SmsOptOut, number_hash
 from notifications.models import OutboxMessage
-from scheduler.events import CallbackUnreachable
-from scheduler.models import Attendance, Participant
+from scheduler.events import AppointmentConfirmed, CallbackUnreachable
+from scheduler.models import Appointment, Attendance, Participant
+from tests import factories
 from tests.conftest import both_databases
 from tests.integration.sms_helpers import build_world, messages, send_once, text_in
 
@@ -174,3 +175,95 @@ def test_start_plans_the_upcoming_reminders_again_on_sms(client: Any, runtime: A
     assert again and {m.to_address for m in again} == {world["phone"]}
     assert {m.participant_id for m in again} == {world["victim"]}
     assert all(send_once(runtime, m.id, m.not_before) == "sent" for m in again[:1])
+
+
+# --- consent is not the number's opt-out ------------------------------------------------------
+
+@pytest.fixture
+def staff_headers(runtime: Any) -> dict[str, str]:
+    with runtime.db.write_session() as s:
+        return factories.staff(s, "coordinator")[1]
+
+
+def _patch(client: Any, headers: dict[str, str], participant_id: int, **changes: object) -> None:
+    response = client.patch(f"/api/v1/participants/{participant_id}", json=changes, headers=headers)
+    assert response.status_code == 200, response.get_json()
+
+
+def _sms_allowed(runtime: Any, *ids: int) -> list[bool]:
+    with runtime.db.session() as s:
+        return [s.get(Participant, pid).sms_allowed for pid in ids]
+
+
+def _notices(runtime: Any, reason: str) -> list[OutboxMessage]:
+    return [m for m in messages(runtime, "mediator_notice") if f":{reason}:" in m.idempotency_key]
+
+
+def test_start_never_switches_on_a_participant_whom_staff_set_to_no_sms(
+        client: Any, runtime: Any, world: dict[str, Any], staff_headers: dict[str, str]) -> None:
+    """A shared phone: staff set one participant on it to "no SMS". STOP and START from the phone switch
+    texts off and on again for the other participant, whose texts the STOP switched off, and only for them;
+    the next booking of the first writes them no text, and their mediator hears that the number asked."""
+    _patch(client, staff_headers, world["other"], sms_allowed=False)
+    text_in(client, world["phone"], "STOPPEN")
+    text_in(client, world["phone"], "START")
+    assert _sms_allowed(runtime, world["victim"], world["other"]) == [True, False]
+    assert opt_outs(runtime) == []
+    (notice,) = _notices(runtime, "start_sms_off")
+    assert notice.mediator_id == world["m2"]
+    appointment = _confirmed_appointment(runtime, world["other"])
+    assert {m.channel for m in messages(runtime, "appointment_confirmed")
+            if m.appointment_id == appointment} == {"email"}
+
+
+@pytest.mark.parametrize("changes", [[{"sms_allowed": True}, {"sms_allowed": False}],
+                                     [{"phone": "+31611112222"}]], ids=["sms-on-and-off", "new-number"])
+def test_after_staff_decide_a_start_no_longer_switches_texts_on(
+        client: Any, runtime: Any, world: dict[str, Any], staff_headers: dict[str, str],
+        changes: list[dict[str, object]]) -> None:
+    """Texts off because of a STOP come back with START, unless staff have since decided about the
+    participant's texts (switched them on and off again) or their number: then it is staff's choice."""
+    text_in(client, world["phone"], "STOPPEN")
+    for change in changes:
+        _patch(client, staff_headers, world["victim"], **change)
+    with runtime.db.session() as s:
+        phone = s.get(Participant, world["victim"]).phone
+    text_in(client, phone, "START")
+    assert _sms_allowed(runtime, world["victim"]) == [False]
+
+
+def test_a_start_from_a_number_that_never_stopped_promises_nothing(client: Any, runtime: Any,
+                                                                    world: dict[str, Any]) -> None:
+    text_in(client, STRANGER, "START")
+    text_in(client, world["phone"], "start")
+    assert _reply_templates(runtime) == ["start_not_stopped", "start_not_stopped"]
+    body = messages(runtime, "auto_reply")[-1].body or ""
+    assert "weer" not in body and "again" not in body
+    assert _notices(runtime, "start") == [] and _sms_allowed(runtime, world["victim"]) == [True]
+
+
+def test_a_start_to_a_phone_whose_participants_have_texts_off_gets_no_answer(
+        client: Any, runtime: Any, world: dict[str, Any], staff_headers: dict[str, str]) -> None:
+    """Staff switched texts off for everyone on the phone (someone else may read it): START answers
+    nothing and switches nothing on; both mediators hear of it."""
+    for participant in ("victim", "other"):
+        _patch(client, staff_headers, world[participant], sms_allowed=False)
+    text_in(client, world["phone"], "START")
+    assert _reply_templates(runtime) == []
+    assert _sms_allowed(runtime, world["victim"], world["other"]) == [False, False]
+    assert sorted(m.mediator_id for m in _notices(runtime, "start_sms_off")) == [world["m1"], world["m2"]]
+
+
+def _confirmed_appointment(runtime: Any, participant_id: int) -> int:
+    """A phone appointment of the participant in four days, confirmed as booking confirms it (its event)."""
+    start = (utcnow() + timedelta(days=4)).replace(microsecond=0)
+    with runtime.db.write_session() as s:
+        participant = s.get(Participant, participant_id)
+        appointment = Appointment(case_id=participant.case_id, kind="intake", mode="phone", start=start,
+                                  end=start + timedelta(hours=1), status="confirmed",
+                                  mediators=list(participant.case.mediators))
+        appointment.attendances = [Attendance(participant_id=participant_id, arrival=start)]
+        s.add(appointment)
+        s.flush()
+        publish(s, AppointmentConfirmed(appointment.id, appointment.version, None))
+        return appointment.id
