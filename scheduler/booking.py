@@ -1,14 +1,18 @@
 """Booking: hold, confirm, reschedule, cancel — each one transaction.
 
-Call these inside `Database.write_session()`. Every path locks the resources
-it touches in a fixed order, clears expired holds on them, checks what is
-taken (reservations and imported busy blocks), then writes reservations that
-the PostgreSQL exclusion constraints guard once more. A refusal is a 409 that
-names the mediator or room, never another case.
+Call these inside `Database.write_session()`. Booking and reschedule (and
+reassignment, in scheduler.reassign) run the one set of rules in
+scheduler.booking_checks with the office's `BookingPolicy`. Every path locks
+the mediators and rooms it touches in a fixed order, clears expired holds on
+them, checks what is taken (reservations of mediators, rooms and participants,
+and imported busy blocks), then writes reservations that the PostgreSQL
+exclusion constraints guard once more. A refusal is a 409 that names the
+mediator, room or participant, never another case.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Iterable
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -19,11 +23,13 @@ from core.events import publish
 from core.models import User
 from core.problems import Conflict, InvalidInput
 from scheduler import events
-from scheduler.booking_checks import load_and_check
-from scheduler.conflicts import Resource, Span, conflicting_resources, needed_spans
+from scheduler.booking_checks import CheckedBooking, load_and_check
+from scheduler.changes import AppointmentChange, Shape
+from scheduler.conflicts import RESOURCE_KINDS, Resource, Span, conflicting_resources, needed_spans
 from scheduler.locking import clear_expired_holds, lock_resources, taken_spans
-from scheduler.models import Appointment, Attendance, Mediator, Reservation, Room
-from scheduler.rules import BookingRequest, check_times
+from scheduler.models import Appointment, Attendance, Mediator, Participant, Reservation, Room
+from scheduler.policy import BookingPolicy
+from scheduler.rules import BookingRequest
 
 
 class BookingConflict(Conflict):
@@ -35,20 +41,20 @@ class BookingConflict(Conflict):
 def _describe(session: Session, resources: list[Resource]) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     for r in resources:
-        model = Mediator if r.kind == "mediator" else Room
+        model = {"mediator": Mediator, "room": Room, "participant": Participant}[r.kind]
         row = session.get(model, r.id)
         out.append({"type": r.kind, "id": r.id, "name": row.name if row else str(r.id)})
     return out
 
 
 def _ensure_free(session: Session, spans: list[Span], now: datetime, exclude: int | None = None) -> None:
-    mediator_ids = [s.resource.id for s in spans if s.resource.kind == "mediator"]
-    room_ids = [s.resource.id for s in spans if s.resource.kind == "room"]
-    lock_resources(session, mediator_ids, room_ids)
-    clear_expired_holds(session, mediator_ids, room_ids, now)
+    ids = {kind: [s.resource.id for s in spans if s.resource.kind == kind] for kind in RESOURCE_KINDS}
+    lock_resources(session, ids["mediator"], ids["room"])
+    clear_expired_holds(session, ids["mediator"], ids["room"], now, ids["participant"])
     start = min(s.start for s in spans)
     end = max(s.end for s in spans)
-    taken = taken_spans(session, mediator_ids, room_ids, start, end, now, exclude_appointment_id=exclude)
+    taken = taken_spans(session, ids["mediator"], ids["room"], start, end, now, exclude_appointment_id=exclude,
+                        participant_ids=ids["participant"])
     clashes = conflicting_resources(spans, taken)
     if clashes:
         raise BookingConflict(_describe(session, clashes))
@@ -57,41 +63,47 @@ def _ensure_free(session: Session, spans: list[Span], now: datetime, exclude: in
 def write_reservations(session: Session, appointment: Appointment, spans: list[Span],
                         expires_at: datetime | None) -> None:
     for span in spans:
-        session.add(Reservation(
-            appointment_id=appointment.id,
-            mediator_id=span.resource.id if span.resource.kind == "mediator" else None,
-            room_id=span.resource.id if span.resource.kind == "room" else None,
-            starts_at=span.start, ends_at=span.end, live=True, expires_at=expires_at))
+        ids = {f"{kind}_id": span.resource.id if span.resource.kind == kind else None for kind in RESOURCE_KINDS}
+        session.add(Reservation(appointment_id=appointment.id, starts_at=span.start, ends_at=span.end, live=True,
+                                expires_at=expires_at, **ids))
     try:
         session.flush()
     except IntegrityError as exc:
-        # The database caught an overlap our own check could not see (should not
-        # happen under the locks, but the constraint is the last word).
+        # The database caught an overlap our own check could not see (a concurrent booking of the same
+        # participant through other mediators, which no row lock serialises): the constraint has the last word.
         constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", "") or ""
         if not constraint.startswith("ex_reservations_"):
             raise
-        kind = "room" if "room_id" in constraint else "mediator"
+        kind = next(k for k in RESOURCE_KINDS if f"_{k}_id_" in constraint)
         raise BookingConflict(_describe(session, [s.resource for s in spans if s.resource.kind == kind])) from None
 
 
-def _spans_for(session: Session, appointment: Appointment, start: datetime, end: datetime,
-               room_id: int | None) -> list[Span]:
-    buffers = {m.id: m.buffer_minutes for m in appointment.mediators}
-    return needed_spans(start, end, buffers, room_id)
+def _spans(mediators: Iterable[Mediator], start: datetime, end: datetime, room_id: int | None,
+           participant_ids: Iterable[int]) -> list[Span]:
+    return needed_spans(start, end, {m.id: m.buffer_minutes for m in mediators}, room_id, tuple(participant_ids))
 
 
-def book(session: Session, req: BookingRequest, actor: User | None, now: datetime,
+def _record_overrides(session: Session, actor: User | None, appointment: Appointment,
+                      overrides: dict[str, str]) -> None:
+    appointment.waiting_area_reason = overrides.get("waiting_area")
+    appointment.waiting_area_override = "waiting_area" in overrides
+    appointment.outside_hours_reason = overrides.get("outside_hours")
+    for rule, reason in sorted(overrides.items()):
+        audit.record(session, actor.id if actor else None, f"appointment.override.{rule}", "appointment",
+                     appointment.id, reason)
+
+
+def book(session: Session, req: BookingRequest, actor: User | None, now: datetime, *, policy: BookingPolicy,
          hold_for: timedelta | None = None) -> Appointment:
     """Create an appointment: confirmed at once, or held for `hold_for` while a mediator fills it in."""
-    checked = load_and_check(session, req, actor, now)
-    spans = needed_spans(req.start, req.end, {m.id: m.buffer_minutes for m in checked.mediators}, req.room_id)
+    checked = load_and_check(session, req, actor, now, policy)
+    spans = _spans(checked.mediators, req.start, req.end, req.room_id, req.participant_ids)
     _ensure_free(session, spans, now)
     held = hold_for is not None
     appointment = Appointment(
         case_id=req.case_id, kind=req.kind, mode=req.mode, start=req.start, end=req.end,
         status="held" if held else "confirmed", room_id=req.room_id,
-        hold_expires_at=now + hold_for if hold_for is not None else None,
-        waiting_area_override=req.waiting_area_override, version=1,
+        hold_expires_at=now + hold_for if hold_for is not None else None, version=1,
         created_by_id=actor.id if actor else None, mediators=list(checked.mediators),
         attendances=[Attendance(participant_id=pid, arrival=req.arrivals.get(pid)) for pid in req.participant_ids])
     session.add(appointment)
@@ -99,6 +111,7 @@ def book(session: Session, req: BookingRequest, actor: User | None, now: datetim
     write_reservations(session, appointment, spans, appointment.hold_expires_at)
     audit.record(session, actor.id if actor else None, "appointment.held" if held else "appointment.booked",
                  "appointment", appointment.id)
+    _record_overrides(session, actor, appointment, checked.overrides)
     if not held:
         publish(session, events.AppointmentConfirmed(appointment.id, appointment.version, actor.id if actor else None))
     return appointment
@@ -118,12 +131,15 @@ def _refuse_expired_hold(appointment: Appointment, now: datetime) -> None:
 
 
 def confirm(session: Session, appointment_id: int, actor: User | None, now: datetime) -> Appointment:
-    """Turn a hold into a booking, checking again everything it relies on (imported busy time too)."""
+    """Turn a hold into a booking, checking again everything it relies on (imported busy time too).
+
+    The office's rules were checked when the hold was made, a few minutes ago, on the same data."""
     appointment = _lock_appointment(session, appointment_id)
     if appointment.status != "held":
         raise Conflict(f"appointment {appointment_id} is {appointment.status}, not held")
     _refuse_expired_hold(appointment, now)
-    spans = _spans_for(session, appointment, appointment.start, appointment.end, appointment.room_id)
+    spans = _spans(appointment.mediators, appointment.start, appointment.end, appointment.room_id,
+                   [a.participant_id for a in appointment.attendances])
     _ensure_free(session, spans, now, exclude=appointment.id)
     session.execute(update(Reservation).where(Reservation.appointment_id == appointment.id, Reservation.live)
                     .values(expires_at=None))
@@ -135,46 +151,46 @@ def confirm(session: Session, appointment_id: int, actor: User | None, now: date
     return appointment
 
 
-_UNCHANGED = object()
+def reschedule(session: Session, appointment_id: int, change: AppointmentChange, actor: User | None,
+               now: datetime, *, policy: BookingPolicy) -> Appointment:
+    """Move or reshape an appointment atomically, under the same checks as a booking.
 
-
-def reschedule(session: Session, appointment_id: int, start: datetime, end: datetime, actor: User | None,
-               now: datetime, room_id: int | None | object = _UNCHANGED) -> Appointment:
-    """Move an appointment atomically: the old time stays booked unless the new one succeeds."""
-    check_times(start, end, now)
+    The old time stays booked unless the new one passes every rule and is free. Each participant who
+    stays gets one "changed" message; one who is added is told as at a booking, one who is taken off as
+    at a cancellation (the event says who)."""
     appointment = _lock_appointment(session, appointment_id)
     if not appointment.live:
         raise Conflict(f"appointment {appointment_id} is {appointment.status} and cannot be moved")
     _refuse_expired_hold(appointment, now)
-    new_room = appointment.room_id if room_id is _UNCHANGED else room_id
-    if new_room != appointment.room_id:
-        if appointment.mode != "in_person" and new_room is not None:
-            raise InvalidInput("room_id", f"a {appointment.mode} appointment takes no room")
-        if appointment.mode == "in_person" and new_room is None:
-            raise InvalidInput("room_id", "an in-person appointment needs a room")
-        room = session.get(Room, new_room) if new_room is not None else None
-        if new_room is not None and (room is None or not room.active):
-            raise InvalidInput("room_id", "no such active room")
-    spans = _spans_for(session, appointment, start, end, new_room)  # type: ignore[arg-type]
-    delta = start - appointment.start
-    for attendance in appointment.attendances:
-        # A staggered arrival keeps its distance from the start; a reply ("I'll come") was about the old time.
-        attendance.response = attendance.responded_at = None
-        if attendance.arrival is not None:
-            moved = attendance.arrival + delta
-            attendance.arrival = moved if start <= moved < end else start
+    draft = change.applied_to(appointment)
+    checked = load_and_check(session, draft, actor, now, policy)
+    spans = _spans(checked.mediators, draft.start, draft.end, draft.room_id, draft.participant_ids)
     _ensure_free(session, spans, now, exclude=appointment.id)
     session.execute(update(Reservation).where(Reservation.appointment_id == appointment.id, Reservation.live)
                     .values(live=False))
-    previous = (appointment.start, appointment.end)
-    appointment.start, appointment.end, appointment.room_id = start, end, new_room  # type: ignore[assignment]
-    appointment.version += 1
+    before = Shape.of(appointment)
+    _apply(appointment, draft, checked)
     write_reservations(session, appointment, spans, appointment.hold_expires_at)
-    audit.record(session, actor.id if actor else None, "appointment.rescheduled", "appointment", appointment.id)
+    audit.record(session, actor.id if actor else None, "appointment.rescheduled", "appointment", appointment.id,
+                 before.changes_to(appointment))
+    _record_overrides(session, actor, appointment, checked.overrides)
     if appointment.status == "confirmed":
-        publish(session, events.AppointmentRescheduled(appointment.id, appointment.version, previous[0],
-                                                       previous[1], actor.id if actor else None))
+        publish(session, before.event(appointment, actor.id if actor else None))
     return appointment
+
+
+def _apply(appointment: Appointment, draft: BookingRequest, checked: CheckedBooking) -> None:
+    keep = {a.participant_id: a for a in appointment.attendances if a.participant_id in draft.participant_ids}
+    for attendance in keep.values():
+        # A reply ("I'll come") was about the old time.
+        attendance.response = attendance.responded_at = None
+        attendance.arrival = draft.arrivals.get(attendance.participant_id)
+    appointment.attendances = [keep.get(pid) or Attendance(participant_id=pid, arrival=draft.arrivals.get(pid))
+                               for pid in draft.participant_ids]
+    appointment.start, appointment.end, appointment.mode = draft.start, draft.end, draft.mode
+    appointment.room_id = draft.room_id
+    appointment.mediators = list(checked.mediators)
+    appointment.version += 1
 
 
 def cancel(session: Session, appointment_id: int, actor: User | None, now: datetime, reason: str = "cancelled",

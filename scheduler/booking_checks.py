@@ -1,13 +1,16 @@
-"""Checks of a booking request against the database, before any lock is taken.
+"""The one set of checks every booking path runs: book, reschedule, reassignment.
 
-The case must be in the actor's sight; the mediators must be assigned to it
-and active; the room active; the participants in this case and not withdrawn;
-a joint meeting needs a room with a separate waiting area unless a
-coordinator overrides it.
+The case must be in the actor's sight and open; the mediators assigned to it
+and active; the room active; the participants in this case and not withdrawn.
+The time must be one the office books (working day, each mediator's working
+hours, minimum notice) and an in-person joint meeting needs a room with a
+separate waiting area and staggered arrivals. Only a coordinator may book
+past the office's calendar or the waiting-area rule, and only with a reason
+code; what was overridden is returned so the caller stores and audits it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -17,7 +20,10 @@ from core.models import User
 from core.problems import Forbidden, InvalidInput
 from scheduler.access import case_for
 from scheduler.models import Case, Mediator, Participant, Room
-from scheduler.rules import BookingRequest, check_request, is_joint
+from scheduler.policy import BookingPolicy
+from scheduler.rules import (ROOM_MODES, BookingRequest, check_arrivals, check_request, is_joint,
+                             office_time_problem)
+from scheduler.search import working_hours_of
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,8 @@ class CheckedBooking:
     mediators: tuple[Mediator, ...]
     room: Room | None
     participants: tuple[Participant, ...]
+    # Overrides that were needed, as {"waiting_area": reason, "outside_hours": reason}.
+    overrides: dict[str, str] = field(default_factory=dict)
 
 
 def _case(session: Session, actor: User | None, case_id: int) -> Case:
@@ -37,12 +45,15 @@ def _case(session: Session, actor: User | None, case_id: int) -> Case:
     return case_for(session, actor, case_id)
 
 
-def load_and_check(session: Session, req: BookingRequest, actor: User | None, now: datetime) -> CheckedBooking:
+def load_and_check(session: Session, req: BookingRequest, actor: User | None, now: datetime,
+                   policy: BookingPolicy, joining: frozenset[int] = frozenset()) -> CheckedBooking:
+    """Check `req` as the appointment would be after the write; `joining` names mediators the caller
+    is about to add to the case (a reassignment)."""
     check_request(req, now)
     case = _case(session, actor, req.case_id)
     if case.status == "closed":
         raise InvalidInput("case_id", "the case is closed")
-    assigned = {m.id for m in case.mediators}
+    assigned = {m.id for m in case.mediators} | joining
     mediators = tuple(session.scalars(select(Mediator).where(Mediator.id.in_(req.mediator_ids))
                                       .order_by(Mediator.id)))
     if len(mediators) != len(req.mediator_ids):
@@ -65,18 +76,39 @@ def load_and_check(session: Session, req: BookingRequest, actor: User | None, no
             raise InvalidInput("participant_ids", f"participant {participant.id} belongs to another case")
         if participant.withdrawn_at is not None:
             raise InvalidInput("participant_ids", f"participant {participant.id} has withdrawn")
-    _check_joint_meeting(req, room, participants, actor)
-    return CheckedBooking(case, mediators, room, participants)
+    check_arrivals(req.start, req.end, {p.id: p.role for p in participants}, req.arrivals, policy.arrival_gap,
+                   req.mode in ROOM_MODES)
+    overrides: dict[str, str] = {}
+    if _needs_waiting_area_override(req, room, participants, actor):
+        overrides["waiting_area"] = req.waiting_area_reason  # type: ignore[assignment]
+    if _needs_outside_hours(req, mediators, actor, now, policy):
+        overrides["outside_hours"] = req.outside_hours  # type: ignore[assignment]
+    return CheckedBooking(case, mediators, room, participants, overrides)
 
 
-def _check_joint_meeting(req: BookingRequest, room: Room | None, participants: tuple[Participant, ...],
-                         actor: User | None) -> None:
-    if not is_joint([p.role for p in participants]) or room is None:
-        return
-    if room.separate_waiting_area:
-        return
+def _may_override(actor: User | None, what: str) -> None:
+    if actor is not None and not actor.sees_all_cases:
+        raise Forbidden(f"only a coordinator can override {what}")
+
+
+def _needs_waiting_area_override(req: BookingRequest, room: Room | None, participants: tuple[Participant, ...],
+                                 actor: User | None) -> bool:
+    if room is None or room.separate_waiting_area or not is_joint([p.role for p in participants]):
+        return False
     if not req.waiting_area_override:
         raise InvalidInput("room_id", "a joint meeting needs a room with a separate waiting area "
                                       "(a coordinator can override this)")
-    if actor is not None and not actor.sees_all_cases:
-        raise Forbidden("only a coordinator can override the separate waiting area")
+    _may_override(actor, "the separate waiting area")
+    return True
+
+
+def _needs_outside_hours(req: BookingRequest, mediators: tuple[Mediator, ...], actor: User | None,
+                         now: datetime, policy: BookingPolicy) -> bool:
+    problem = office_time_problem(req.start, req.end, [(m.name, working_hours_of(m)) for m in mediators],
+                                  policy, now)
+    if problem is None:
+        return False
+    if req.outside_hours is None:
+        raise InvalidInput("start", f"{problem} (a coordinator can book it with an outside_hours reason)")
+    _may_override(actor, "the office's calendar")
+    return True

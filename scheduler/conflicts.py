@@ -10,9 +10,12 @@ from datetime import datetime, timedelta
 from typing import Iterable
 
 
+RESOURCE_KINDS = ("mediator", "room", "participant")
+
+
 @dataclass(frozen=True, order=True)
 class Resource:
-    kind: str   # "mediator" or "room"
+    kind: str   # one of RESOURCE_KINDS
     id: int
 
 
@@ -28,12 +31,14 @@ def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datet
 
 
 def needed_spans(start: datetime, end: datetime, mediator_buffers: dict[int, int],
-                 room_id: int | None) -> list[Span]:
-    """What an appointment blocks: each mediator until their buffer has passed, the room for its span."""
+                 room_id: int | None, participant_ids: tuple[int, ...] = ()) -> list[Span]:
+    """What an appointment blocks: each mediator until their buffer has passed, the room and each
+    participant for its span."""
     spans = [Span(Resource("mediator", mid), start, end + timedelta(minutes=buffer))
              for mid, buffer in sorted(mediator_buffers.items())]
     if room_id is not None:
         spans.append(Span(Resource("room", room_id), start, end))
+    spans.extend(Span(Resource("participant", pid), start, end) for pid in sorted(set(participant_ids)))
     return spans
 
 

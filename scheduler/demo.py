@@ -16,6 +16,7 @@ from core.db import utcnow
 from core.workdays import WorkingDayCalendar
 from scheduler.booking import book
 from scheduler.models import Case, Location, Mediator, Participant, Room
+from scheduler.policy import BookingPolicy
 from scheduler.rules import BookingRequest
 
 DEMO_PASSWORD = "pendel-demo-2026"
@@ -56,13 +57,15 @@ def _book_demo_appointments(session: Session, cases: list[Case], tz: ZoneInfo) -
     first = calendar.next_working_day(now.astimezone(tz).date())
     second = calendar.next_working_day(first)
     utrecht_room = session.scalar(select(Room).join(Location).where(Location.city == "Utrecht").order_by(Room.id))
+    policy = BookingPolicy(is_working_day=calendar.is_working_day, tz=tz, min_notice=timedelta(0),
+                           arrival_gap=timedelta(minutes=15))
     for case, day, hour, mode, room in ((cases[0], first, 10, "in_person", utrecht_room),
                                         (cases[1], second, 14, "phone", None)):
         start = datetime.combine(day, time(hour), tz).astimezone(timezone.utc)
         book(session, BookingRequest(case_id=case.id, kind="intake", mode=mode, start=start,
                                      end=start + timedelta(hours=1), mediator_ids=(case.mediators[0].id,),
                                      room_id=room.id if room else None,
-                                     participant_ids=(case.participants[0].id,)), None, now)
+                                     participant_ids=(case.participants[0].id,)), None, now, policy=policy)
 
 
 def load_demo(session: Session, with_users: bool = False, tz: ZoneInfo = ZoneInfo("Europe/Amsterdam")) -> None:

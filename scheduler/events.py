@@ -18,11 +18,18 @@ class AppointmentConfirmed:
 
 @dataclass(frozen=True)
 class AppointmentRescheduled:
+    """Moved or reshaped. Participants in both versions get one "changed" message; the added ones are
+    told as at a booking, the removed ones as at a cancellation. Likewise for mediators."""
+
     appointment_id: int
     version: int
     previous_start: datetime
     previous_end: datetime
     actor_id: int | None
+    added_participant_ids: tuple[int, ...] = ()
+    removed_participant_ids: tuple[int, ...] = ()
+    added_mediator_ids: tuple[int, ...] = ()
+    removed_mediator_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

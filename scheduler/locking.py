@@ -34,19 +34,23 @@ def lock_resources(session: Session, mediator_ids: Iterable[int], room_ids: Iter
         session.execute(select(Room.id).where(Room.id.in_(rooms)).order_by(Room.id).with_for_update(key_share=True))
 
 
-def _resource_filter(columns: type[Reservation] | type[BusyBlock], mediator_ids: list[int], room_ids: list[int]):  # type: ignore[no-untyped-def]
+def _resource_filter(columns: type[Reservation] | type[BusyBlock], mediator_ids: list[int], room_ids: list[int],  # type: ignore[no-untyped-def]
+                     participant_ids: list[int] | None = None):
     clauses = []
     if mediator_ids:
         clauses.append(columns.mediator_id.in_(mediator_ids))
     if room_ids:
         clauses.append(columns.room_id.in_(room_ids))
+    if participant_ids:
+        clauses.append(Reservation.participant_id.in_(participant_ids))
     return or_(*clauses) if clauses else None
 
 
 def clear_expired_holds(session: Session, mediator_ids: Iterable[int], room_ids: Iterable[int],
-                        now: datetime) -> list[int]:
+                        now: datetime, participant_ids: Iterable[int] = ()) -> list[int]:
     """Cancel holds that have run out on these resources, inside the caller's transaction."""
-    where = _resource_filter(Reservation, sorted(set(mediator_ids)), sorted(set(room_ids)))
+    where = _resource_filter(Reservation, sorted(set(mediator_ids)), sorted(set(room_ids)),
+                             sorted(set(participant_ids)))
     if where is None:
         return []
     expired = session.scalars(
@@ -66,21 +70,34 @@ def clear_expired_holds(session: Session, mediator_ids: Iterable[int], room_ids:
 
 def taken_spans(session: Session, mediator_ids: Iterable[int], room_ids: Iterable[int],
                 start: datetime, end: datetime, now: datetime,
-                exclude_appointment_id: int | None = None) -> list[Span]:
-    """Live reservations and imported busy blocks of these resources touching [start, end)."""
-    mediators, rooms = sorted(set(mediator_ids)), sorted(set(room_ids))
+                exclude_appointment_id: int | None = None, participant_ids: Iterable[int] = ()) -> list[Span]:
+    """Live reservations (of mediators, rooms, participants) and imported busy blocks (of mediators and
+    rooms) touching [start, end)."""
+    mediators, rooms, participants = sorted(set(mediator_ids)), sorted(set(room_ids)), sorted(set(participant_ids))
     spans: list[Span] = []
-    where = _resource_filter(Reservation, mediators, rooms)
+    where = _resource_filter(Reservation, mediators, rooms, participants)
     if where is None:
         return spans
-    reservations = select(Reservation.mediator_id, Reservation.room_id, Reservation.starts_at, Reservation.ends_at).where(
+    reservations = select(Reservation.mediator_id, Reservation.room_id, Reservation.participant_id,
+                          Reservation.starts_at, Reservation.ends_at).where(
         where, Reservation.live, Reservation.starts_at < end, Reservation.ends_at > start,
         or_(Reservation.expires_at.is_(None), Reservation.expires_at > now))
     if exclude_appointment_id is not None:
         reservations = reservations.where(Reservation.appointment_id != exclude_appointment_id)
-    busy = select(BusyBlock.mediator_id, BusyBlock.room_id, BusyBlock.starts_at, BusyBlock.ends_at).where(
-        and_(_resource_filter(BusyBlock, mediators, rooms), BusyBlock.starts_at < end, BusyBlock.ends_at > start))
-    for mediator_id, room_id, s, e in [*session.execute(reservations), *session.execute(busy)]:
-        resource = Resource("mediator", mediator_id) if mediator_id is not None else Resource("room", room_id)
-        spans.append(Span(resource, s, e))
+    for mediator_id, room_id, participant_id, s, e in session.execute(reservations):
+        spans.append(Span(_resource(mediator_id, room_id, participant_id), s, e))
+    busy_where = _resource_filter(BusyBlock, mediators, rooms)
+    if busy_where is not None:
+        busy = select(BusyBlock.mediator_id, BusyBlock.room_id, BusyBlock.starts_at, BusyBlock.ends_at).where(
+            and_(busy_where, BusyBlock.starts_at < end, BusyBlock.ends_at > start))
+        for mediator_id, room_id, s, e in session.execute(busy):
+            spans.append(Span(_resource(mediator_id, room_id, None), s, e))
     return spans
+
+
+def _resource(mediator_id: int | None, room_id: int | None, participant_id: int | None) -> Resource:
+    if mediator_id is not None:
+        return Resource("mediator", mediator_id)
+    if room_id is not None:
+        return Resource("room", room_id)
+    return Resource("participant", participant_id)  # type: ignore[arg-type]

@@ -1,9 +1,9 @@
 """People and places, cases, appointments and the busy-time tables.
 
 `Reservation` is what makes double booking impossible: one row per resource
-(mediator or room) an appointment occupies, with the span it blocks (a
-mediator's span includes their buffer). On PostgreSQL two exclusion
-constraints forbid overlapping live rows for one resource.
+(mediator, room or participant) an appointment occupies, with the span it
+blocks (a mediator's span includes their buffer). On PostgreSQL three
+exclusion constraints forbid overlapping live rows for one resource.
 """
 from __future__ import annotations
 
@@ -121,8 +121,11 @@ class Appointment(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)
     room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id", ondelete="RESTRICT"), index=True)
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # A coordinator may book a joint meeting in a room without a separate waiting area.
+    # A coordinator may book a joint meeting in a room without a separate waiting area, or a time
+    # outside the office's calendar, each with a reason code (scheduler.policy.OVERRIDE_REASONS).
     waiting_area_override: Mapped[bool] = mapped_column(Boolean, default=False)
+    waiting_area_reason: Mapped[str | None] = mapped_column(String(40))
+    outside_hours_reason: Mapped[str | None] = mapped_column(String(40))
     # Bumped on every change: iCalendar SEQUENCE and message idempotency keys use it.
     version: Mapped[int] = mapped_column(Integer, default=1)
     cancel_reason: Mapped[str | None] = mapped_column(String(40))
@@ -167,23 +170,31 @@ def _span_exclusion(column: str) -> ExcludeConstraint:
     ).ddl_if(dialect="postgresql")
 
 
+ONE_RESOURCE = ("(CASE WHEN mediator_id IS NULL THEN 0 ELSE 1 END + CASE WHEN room_id IS NULL THEN 0 ELSE 1 END"
+                " + CASE WHEN participant_id IS NULL THEN 0 ELSE 1 END) = 1")
+
+
 class Reservation(Base):
-    """One resource (a mediator or a room) blocked by one appointment."""
+    """One resource (a mediator, a room or a participant) blocked by one appointment."""
 
     __tablename__ = "reservations"
     __table_args__ = (
-        CheckConstraint("(mediator_id IS NULL) <> (room_id IS NULL)", name="one_resource"),
+        CheckConstraint(ONE_RESOURCE, name="one_resource"),
         CheckConstraint("starts_at < ends_at", name="positive_span"),
         Index("ix_reservations_mediator_span", "mediator_id", "starts_at", "ends_at"),
         Index("ix_reservations_room_span", "room_id", "starts_at", "ends_at"),
+        Index("ix_reservations_participant_span", "participant_id", "starts_at", "ends_at"),
         _span_exclusion("mediator_id"),
         _span_exclusion("room_id"),
+        _span_exclusion("participant_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"), index=True)
     mediator_id: Mapped[int | None] = mapped_column(ForeignKey("mediators.id", ondelete="RESTRICT"))
     room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id", ondelete="RESTRICT"))
+    # A participant is in one place at a time: their span is the appointment's, without buffer.
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     live: Mapped[bool] = mapped_column(Boolean, default=True)

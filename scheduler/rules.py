@@ -1,14 +1,19 @@
 """Booking rules that need no database: checked before anything is locked.
 
-Each failure names the field, so the API can say exactly what to fix.
+Each failure names the field, so the API can say exactly what to fix. Every
+path that creates or changes an appointment runs these through
+`scheduler.booking_checks.load_and_check`, never on its own.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Iterable, Mapping, Sequence
 
 from core.problems import InvalidInput
+from scheduler.availability import WorkingHours, working_intervals
 from scheduler.models import APPOINTMENT_KINDS, APPOINTMENT_MODES
+from scheduler.policy import OVERRIDE_REASONS, BookingPolicy
 
 MAX_DURATION = timedelta(hours=8)
 ROOM_MODES = ("in_person",)
@@ -26,6 +31,9 @@ class BookingRequest:
     participant_ids: tuple[int, ...] = ()
     arrivals: dict[int, datetime] = field(default_factory=dict)
     waiting_area_override: bool = False
+    # Coordinator overrides carry a reason code (scheduler.policy.OVERRIDE_REASONS), stored and audited.
+    waiting_area_reason: str | None = None
+    outside_hours: str | None = None
 
 
 def check_times(start: datetime, end: datetime, now: datetime, start_field: str = "start",
@@ -60,13 +68,67 @@ def check_request(req: BookingRequest, now: datetime) -> None:
             raise InvalidInput("arrivals", f"participant {participant_id} is not in participant_ids")
         if arrival.tzinfo is None or arrival.utcoffset() is None:
             raise InvalidInput("arrivals", "times must carry a UTC offset")
-        if not req.start <= arrival < req.end:
-            raise InvalidInput("arrivals", "each arrival must lie within the appointment")
+    for name, reason in (("waiting_area_reason", req.waiting_area_reason), ("outside_hours", req.outside_hours)):
+        if reason is not None and reason not in OVERRIDE_REASONS:
+            raise InvalidInput(name, f"must be one of {', '.join(OVERRIDE_REASONS)}")
+    if req.waiting_area_override and req.waiting_area_reason is None:
+        raise InvalidInput("waiting_area_reason", "an override of the separate waiting area needs a reason")
 
 
-def is_joint(roles_by_side: list[str]) -> bool:
+HARMED = frozenset({"victim", "next_of_kin"})
+CAUSED = frozenset({"suspect", "offender", "causer"})
+
+
+def is_joint(roles_by_side: Iterable[str]) -> bool:
     """Both parties present: someone harmed and someone who caused it."""
-    harmed = {"victim", "next_of_kin"}
-    caused = {"suspect", "offender", "causer"}
     roles = set(roles_by_side)
-    return bool(roles & harmed) and bool(roles & caused)
+    return bool(roles & HARMED) and bool(roles & CAUSED)
+
+
+def office_time_problem(start: datetime, end: datetime, mediators: Sequence[tuple[str, Sequence[WorkingHours]]],
+                        policy: BookingPolicy, now: datetime) -> str | None:
+    """Why [start, end) is not a time the office books, or None: the rule the slot search applies.
+
+    Inside the minimum notice, on a day the office is closed (weekend, public
+    holiday, closure day), or not within each mediator's working hours of that
+    local day (a buffer may run past them, as in the search).
+    """
+    if start < now + policy.min_notice:
+        minutes = int(policy.min_notice.total_seconds() // 60)
+        return f"lies inside the minimum notice of {minutes} minutes"
+    day = start.astimezone(policy.tz).date()
+    if not policy.is_working_day(day):
+        return f"the office is closed on {day.isoformat()}"
+    for name, hours in mediators:
+        if not any(iv.start <= start and end <= iv.end for iv in working_intervals(day, hours, policy.tz)):
+            return f"lies outside the working hours of {name}"
+    return None
+
+
+def check_arrivals(start: datetime, end: datetime, roles: Mapping[int, str], arrivals: Mapping[int, datetime],
+                   gap: timedelta, in_person: bool) -> None:
+    """Each arrival lies within the appointment; at an in-person joint meeting the two sides arrive
+    at least `gap` apart (someone without an arrival time arrives at the start), so they never meet
+    at the door or in the waiting area."""
+    for participant_id, arrival in arrivals.items():
+        if participant_id not in roles:
+            raise InvalidInput("arrivals", f"participant {participant_id} is not in participant_ids")
+        if not start <= arrival < end:
+            raise InvalidInput("arrivals", "each arrival must lie within the appointment")
+    if not in_person or not is_joint(roles.values()):
+        return
+    harmed = [arrivals.get(pid, start) for pid, role in roles.items() if role in HARMED]
+    caused = [arrivals.get(pid, start) for pid, role in roles.items() if role in CAUSED]
+    if any(abs(h - c) < gap for h in harmed for c in caused):
+        minutes = int(gap.total_seconds() // 60)
+        raise InvalidInput("arrivals", f"the parties of a joint meeting arrive at least {minutes} minutes apart")
+
+
+def shifted_arrivals(arrivals: Mapping[int, datetime], old_start: datetime, new_start: datetime,
+                     new_end: datetime) -> dict[int, datetime]:
+    """A move takes every arrival along; one that would fall outside the new time is refused, not clamped."""
+    delta = new_start - old_start
+    moved = {pid: arrival + delta for pid, arrival in arrivals.items()}
+    if any(not new_start <= a < new_end for a in moved.values()):
+        raise InvalidInput("arrivals", "the arrivals no longer fit in the new time; give new arrivals")
+    return moved

@@ -1,7 +1,7 @@
 """API models for appointments, availability and reassignment (field names from DESIGN.md)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import MISSING, AwareDatetime, Field, ValidationInfo, field_validator
@@ -9,11 +9,13 @@ from pydantic_core import PydanticCustomError
 
 from core.api import QueryModel, RequestModel, ResponseModel, UtcDatetime
 from scheduler.models import APPOINTMENT_KINDS, APPOINTMENT_MODES, APPOINTMENT_STATUSES, Appointment
+from scheduler.policy import OVERRIDE_REASONS
 from scheduler.rules import MAX_DURATION
 
 Kind = Literal[APPOINTMENT_KINDS]  # type: ignore[valid-type]
 Mode = Literal[APPOINTMENT_MODES]  # type: ignore[valid-type]
 Status = Literal[APPOINTMENT_STATUSES]  # type: ignore[valid-type]
+OverrideReason = Literal[OVERRIDE_REASONS]  # type: ignore[valid-type]
 MAX_SEARCH_SPAN = timedelta(weeks=26)
 # Reasons are codes, not free text: they reach the audit trail, which holds no personal data.
 CancelReason = Literal["cancelled", "participant_request", "mediator_unavailable", "room_unavailable",
@@ -47,7 +49,12 @@ class AppointmentCreate(RequestModel):
         default={}, description="Staggered arrivals: participant id → arrival time within the appointment")
     status: Literal["held", "confirmed"] = "confirmed"
     waiting_area_override: bool = Field(
-        False, description="Coordinators only: a joint meeting in a room without a separate waiting area")
+        False, description="Coordinators only: a joint meeting in a room without a separate waiting area "
+                           "(needs waiting_area_reason)")
+    waiting_area_reason: OverrideReason | None = Field(None, description="Why the waiting-area rule is overridden")
+    outside_hours: OverrideReason | None = Field(
+        None, description="Coordinators only: the reason to book outside working hours, on a closed day or "
+                          "inside the minimum notice; without it such a time is refused")
 
     @field_validator("end")
     @classmethod
@@ -56,9 +63,19 @@ class AppointmentCreate(RequestModel):
 
 
 class Reschedule(RequestModel):
+    """Move an appointment and, in the same step, change what the move needs. A field left out stays
+    as it is; arrivals left out move with the appointment (refused if one no longer fits)."""
+
     start: AwareDatetime
     end: AwareDatetime
+    mode: Mode | MISSING = MISSING
     room_id: int | None | MISSING = MISSING
+    mediator_ids: Annotated[list[int], Field(min_length=1, max_length=2)] | MISSING = MISSING
+    participant_ids: Annotated[list[int], Field(max_length=20)] | MISSING = MISSING
+    arrivals: dict[int, AwareDatetime] | MISSING = MISSING
+    waiting_area_override: bool | MISSING = MISSING
+    waiting_area_reason: OverrideReason | None | MISSING = MISSING
+    outside_hours: OverrideReason | None = None
 
     @field_validator("end")
     @classmethod
@@ -84,6 +101,9 @@ class AppointmentOut(ResponseModel):
     status: str
     hold_expires_at: UtcDatetime | None
     cancel_reason: str | None
+    waiting_area_override: bool
+    waiting_area_reason: str | None
+    outside_hours_reason: str | None
 
     @classmethod
     def of(cls, row: Appointment) -> AppointmentOut:
@@ -91,7 +111,9 @@ class AppointmentOut(ResponseModel):
                    mediator_ids=[m.id for m in row.mediators], room_id=row.room_id,
                    participant_ids=[a.participant_id for a in row.attendances],
                    arrivals={a.participant_id: a.arrival for a in row.attendances if a.arrival is not None},
-                   status=row.status, hold_expires_at=row.hold_expires_at, cancel_reason=row.cancel_reason)
+                   status=row.status, hold_expires_at=row.hold_expires_at, cancel_reason=row.cancel_reason,
+                   waiting_area_override=row.waiting_area_override, waiting_area_reason=row.waiting_area_reason,
+                   outside_hours_reason=row.outside_hours_reason)
 
 
 class AppointmentList(ResponseModel):
@@ -151,8 +173,20 @@ class Availability(ResponseModel):
 
 
 class ReassignFuture(RequestModel):
+    """A mediator is away from `from` through `to` (local dates, both included; open-ended when left out)."""
+
+    from_: date | None = Field(None, alias="from", description="First day away (default: today)")
+    to: date | None = Field(None, description="Last day away (default: no end)")
     to_mediator_ids: Annotated[list[int], Field(min_length=1, max_length=50)] | None = Field(
         None, description="Candidates to move to; all other active mediators when left out")
+
+    @field_validator("to")
+    @classmethod
+    def _not_before_from(cls, to: date | None, info: ValidationInfo) -> date | None:
+        first = info.data.get("from_")
+        if to is not None and first is not None and to < first:
+            raise PydanticCustomError("date_order", "must not be before from")
+        return to
 
 
 class Moved(ResponseModel):
@@ -160,6 +194,12 @@ class Moved(ResponseModel):
     mediator_id: int
 
 
+class TaskMoved(ResponseModel):
+    task_id: int
+    mediator_id: int
+
+
 class ReassignResultOut(ResponseModel):
     moved: list[Moved]
     unmovable: list[int]
+    tasks_moved: list[TaskMoved]

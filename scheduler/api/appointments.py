@@ -19,6 +19,8 @@ from core.db import utcnow
 from core.problems import InvalidInput, NotFound
 from core.runtime import current, db_session
 from scheduler import booking
+from scheduler.changes import KEEP, AppointmentChange
+from scheduler.policy import BookingPolicy, policy_of
 from scheduler.access import appointment_for, case_for, visible_appointments
 from scheduler.api import OFFICE, STAFF, api_bp, writing
 from scheduler.models import Appointment, Mediator, appointment_mediators
@@ -26,10 +28,15 @@ from scheduler.reassign import reassign_future
 from scheduler.rules import BookingRequest
 from scheduler.schemas_appointments import (AppointmentCreate, AppointmentList, AppointmentOut, AppointmentQuery,
                                             Availability, AvailabilityQuery, Cancel, Moved, ReassignFuture,
-                                            ReassignResultOut, Reschedule, SlotOut)
+                                            ReassignResultOut, Reschedule, SlotOut, TaskMoved)
 from scheduler.search import find_available_slots
 
 route = registry.route
+
+
+def _policy() -> BookingPolicy:
+    runtime = current()
+    return policy_of(runtime.settings, runtime.workdays)
 
 
 @route(api_bp, "GET", "/appointments", summary="List appointments of the cases you may see", tag="appointments",
@@ -70,15 +77,19 @@ def _visible_case(session: Session, actor: Any, case_id: int) -> None:
        roles=STAFF, body=AppointmentCreate, response=AppointmentOut, status=201, errors=(403, 409))
 def create_appointment(body: AppointmentCreate) -> Response:
     """`status: "held"` keeps the slot out of others' searches for a few minutes until confirmed.
-    409 when a mediator or the room is not free; the problem's `conflicts` names which."""
+    409 when a mediator, the room or a participant is not free; the problem's `conflicts` names which.
+    422 outside the office's calendar (working days, the mediators' hours, the minimum notice) unless a
+    coordinator gives an `outside_hours` reason; an in-person joint meeting needs a room with a separate
+    waiting area and arrivals at least ARRIVAL_GAP_MINUTES apart."""
     request = BookingRequest(case_id=body.case_id, kind=body.kind, mode=body.mode, start=body.start, end=body.end,
                              mediator_ids=tuple(body.mediator_ids), room_id=body.room_id,
                              participant_ids=tuple(body.participant_ids), arrivals=dict(body.arrivals),
-                             waiting_area_override=body.waiting_area_override)
+                             waiting_area_override=body.waiting_area_override,
+                             waiting_area_reason=body.waiting_area_reason, outside_hours=body.outside_hours)
     hold_for = current().hold_duration if body.status == "held" else None
     with writing() as (session, actor):
         _visible_case(session, actor, body.case_id)
-        out = AppointmentOut.of(booking.book(session, request, actor, utcnow(), hold_for=hold_for))
+        out = AppointmentOut.of(booking.book(session, request, actor, utcnow(), policy=_policy(), hold_for=hold_for))
     return respond(out, 201, {"Location": url_for(".get_appointment", appointment_id=out.id)})
 
 
@@ -93,13 +104,22 @@ def confirm_appointment(appointment_id: int) -> Response:
 
 
 @route(api_bp, "POST", "/appointments/<int:appointment_id>/reschedule", summary="Move an appointment",
-       tag="appointments", roles=STAFF, body=Reschedule, response=AppointmentOut, errors=(409,))
+       tag="appointments", roles=STAFF, body=Reschedule, response=AppointmentOut, errors=(403, 409))
 def reschedule_appointment(appointment_id: int, body: Reschedule) -> Response:
-    """Atomic: the old time stays booked unless the new one is free. Leave `room_id` out to keep the room."""
-    extra: dict[str, Any] = {} if body.room_id is MISSING else {"room_id": body.room_id}
+    """Atomic, and under the same rules as a booking: the old version stays unless the new one passes
+    them all and is free. Fields left out stay as they are; arrivals left out move with the appointment."""
+    given = {name: (KEEP if value is MISSING else value) for name, value in (
+        ("mode", body.mode), ("room_id", body.room_id), ("waiting_area_override", body.waiting_area_override),
+        ("waiting_area_reason", body.waiting_area_reason))}
+    change = AppointmentChange(
+        start=body.start, end=body.end,
+        mediator_ids=KEEP if body.mediator_ids is MISSING else tuple(body.mediator_ids),
+        participant_ids=KEEP if body.participant_ids is MISSING else tuple(body.participant_ids),
+        arrivals=KEEP if body.arrivals is MISSING else dict(body.arrivals), outside_hours=body.outside_hours,
+        **given)
     with writing() as (session, actor):
         appointment_for(session, actor, appointment_id)
-        moved = booking.reschedule(session, appointment_id, body.start, body.end, actor, utcnow(), **extra)
+        moved = booking.reschedule(session, appointment_id, change, actor, utcnow(), policy=_policy())
         out = AppointmentOut.of(moved)
     return respond(out)
 
@@ -133,14 +153,15 @@ def availability(query: AvailabilityQuery) -> Response:
 @route(api_bp, "POST", "/mediators/<int:mediator_id>/reassign-future", summary="Move a mediator's future "
        "appointments", tag="mediators", roles=OFFICE, body=ReassignFuture, response=ReassignResultOut)
 def reassign_mediator(mediator_id: int, body: ReassignFuture) -> Response:
-    """For a mediator who falls ill: each future appointment moves to a free mediator (those on the case
-    first); `unmovable` lists the ones nobody could take."""
-    runtime = current()
+    """For a mediator who falls ill, from `from` through `to`: each of their appointments in that range
+    moves to a free mediator (those on the case first) under the same rules as a booking; `unmovable`
+    lists the ones nobody could take. Their open tasks on those cases move along."""
     with writing() as (session, actor):
         if session.get(Mediator, mediator_id) is None:
             raise NotFound(f"mediator {mediator_id} not found")
-        result = reassign_future(session, mediator_id, actor, utcnow(), workdays=runtime.workdays,
-                                 tz=runtime.settings.tz, candidate_ids=body.to_mediator_ids)
+        result = reassign_future(session, mediator_id, actor, utcnow(), policy=_policy(), first_day=body.from_,
+                                 last_day=body.to, candidate_ids=body.to_mediator_ids)
         out = ReassignResultOut(moved=[Moved(appointment_id=a, mediator_id=m) for a, m in result.moved],
-                                unmovable=list(result.unmovable))
+                                unmovable=list(result.unmovable),
+                                tasks_moved=[TaskMoved(task_id=t, mediator_id=m) for t, m in result.tasks_moved])
     return respond(out)

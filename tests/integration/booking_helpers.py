@@ -2,21 +2,40 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from core.db import Database
+from core.workdays import WorkingDayCalendar
+from scheduler.policy import BookingPolicy
 from scheduler.rules import BookingRequest
 from tests import factories as f
 
+TZ = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)          # Monday 09:00 in Amsterdam
 TUESDAY_10 = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)    # Tuesday 10:00 in Amsterdam
+WORKDAYS = WorkingDayCalendar()
+# The office's rules as the default settings make them (tests that go through HTTP get them from the app).
+POLICY = BookingPolicy(is_working_day=WORKDAYS.is_working_day, tz=TZ, min_notice=timedelta(minutes=60),
+                       arrival_gap=timedelta(minutes=15))
+
+
+def working_time(now: datetime, days_ahead: int, hour: int = 10) -> datetime:
+    """`hour` o'clock local on the first working day at least `days_ahead` days after `now`'s date."""
+    day = now.astimezone(TZ).date() + timedelta(days=days_ahead)
+    while not WORKDAYS.is_working_day(day):
+        day += timedelta(days=1)
+    return datetime.combine(day, time(hour), TZ).astimezone(timezone.utc)
 
 
 def future_start() -> datetime:
-    """A Tuesday 09:00 UTC two to three weeks ahead, so both default reminders (2 days, 2 hours) fit."""
-    today = datetime.now(timezone.utc).date()
-    day = today + timedelta(days=14 + (1 - today.weekday()) % 7)
-    return datetime(day.year, day.month, day.day, 9, 0, tzinfo=timezone.utc)
+    """10:00 local on a working Tuesday to Thursday two to three weeks ahead, so both default reminders
+    (2 days, 2 hours) fit and fall on working hours, whatever day the suite runs."""
+    now = datetime.now(timezone.utc)
+    start = working_time(now, 14)
+    while start.astimezone(TZ).weekday() not in (1, 2, 3) or not WORKDAYS.is_working_day(start.astimezone(TZ).date()):
+        start = working_time(start, 1)
+    return start
 
 
 @dataclass

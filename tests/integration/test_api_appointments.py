@@ -76,7 +76,8 @@ def test_coordinator_books_on_a_mediators_behalf(client: Any, world: dict[str, A
                     "start": utc(start), "end": utc(start + timedelta(minutes=90)), "mediator_ids": [world["m1"]],
                     "room_id": world["rooms"][0], "participant_ids": world["mine_people"],
                     "arrivals": {str(world["mine_people"][1]): utc(start + timedelta(minutes=15))},
-                    "status": "confirmed", "hold_expires_at": None, "cancel_reason": None}
+                    "status": "confirmed", "hold_expires_at": None, "cancel_reason": None,
+                    "waiting_area_override": False, "waiting_area_reason": None, "outside_hours_reason": None}
     assert client.get(f"/api/v1/appointments/{data['id']}", headers=world["mediator1"]).get_json() == data
 
 
@@ -230,7 +231,7 @@ def test_reassign_future_moves_to_a_free_mediator(client: Any, world: dict[str, 
                            json={"to_mediator_ids": [world["m2"]]}, headers=world["coordinator"])
     assert response.status_code == 200, response.get_json()
     assert response.get_json() == {"moved": [{"appointment_id": booked["id"], "mediator_id": world["m2"]}],
-                                   "unmovable": []}
+                                   "unmovable": [], "tasks_moved": []}
     moved = client.get(f"/api/v1/appointments/{booked['id']}", headers=world["coordinator"]).get_json()
     assert moved["mediator_ids"] == [world["m2"]]
     assert client.post("/api/v1/mediators/9999/reassign-future", json={},

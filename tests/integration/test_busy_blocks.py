@@ -11,6 +11,7 @@ from scheduler.busy import Block, remove_source_blocks, replace_busy_blocks
 from scheduler.models import BusyBlock
 from tests.conftest import both_databases
 from tests.integration.booking_helpers import NOW, TUESDAY_10, build_world, request
+from tests.integration.booking_helpers import POLICY
 
 
 def _count(db, source_id):  # type: ignore[no-untyped-def]
@@ -34,9 +35,9 @@ def test_replace_swaps_only_this_sources_blocks(database):
         remove_source_blocks(s, 2)
     assert _count(database, 2) == 0
     with database.write_session() as s:  # the mediator is free at TUESDAY_10 again, busy a day later
-        booking.book(s, request(w), None, NOW)
+        booking.book(s, request(w), None, NOW, policy=POLICY)
     with pytest.raises(booking.BookingConflict), database.write_session() as s:
-        booking.book(s, request(w, start=TUESDAY_10 + timedelta(days=1), room_id=w.room_ids[1]), None, NOW)
+        booking.book(s, request(w, start=TUESDAY_10 + timedelta(days=1), room_id=w.room_ids[1]), None, NOW, policy=POLICY)
 
 
 def test_a_failed_replacement_leaves_the_last_good_copy(database):

@@ -17,6 +17,7 @@ from scheduler.models import Appointment, Reservation
 from tests import factories as f
 from tests.integration.booking_helpers import NOW, TUESDAY_10, build_world, request
 from tests.support.days import working_day_at
+from tests.integration.booking_helpers import POLICY
 
 BOOKERS = 24
 
@@ -47,7 +48,7 @@ def test_many_services_booking_one_slot_exactly_one_wins(pg_url: str, database: 
 
     def book(i: int) -> int:
         with db.write_session() as s:
-            return booking.book(s, request(w, start=TUESDAY_10 + timedelta(minutes=(i % 4) * 15)), None, NOW).id
+            return booking.book(s, request(w, start=TUESDAY_10 + timedelta(minutes=(i % 4) * 15)), None, NOW, policy=POLICY).id
 
     try:
         results = _run_all(book, BOOKERS)
@@ -59,7 +60,7 @@ def test_many_services_booking_one_slot_exactly_one_wins(pg_url: str, database: 
     assert len(losses) == BOOKERS - 1, [r for r in results if not isinstance(r, (int, booking.BookingConflict))]
     with database.session() as s:
         assert s.scalar(select(func.count()).select_from(Appointment)) == 1
-        assert s.scalar(select(func.count()).select_from(Reservation).where(Reservation.live)) == 2
+        assert s.scalar(select(func.count()).select_from(Reservation).where(Reservation.live)) == 3  # mediator, room, participant
 
 
 def test_crossing_joint_bookings_do_not_deadlock(pg_url: str, database: Database) -> None:
@@ -72,8 +73,7 @@ def test_crossing_joint_bookings_do_not_deadlock(pg_url: str, database: Database
         order = (m1, m2) if i % 2 else (m2, m1)
         start = TUESDAY_10 + timedelta(hours=2 * (i % 3))  # apart by more than the buffer
         with db.write_session() as s:
-            return booking.book(s, request(w, start=start, mediator_ids=order, room_id=w.room_ids[i % 2]),
-                                None, NOW).id
+            return booking.book(s, request(w, start=start, mediator_ids=order, room_id=w.room_ids[i % 2]), None, NOW, policy=POLICY).id
 
     try:
         results = _run_all(book, BOOKERS)

@@ -27,6 +27,7 @@ from tests.integration.delivery_support import (NUMBER, QUEUE, conn, delivery, d
 from tests.integration.test_dispatch import id_base, make_row, rows
 from tests.support.fixtures import smtp_server, twilio_standin  # noqa: F401 - the fixtures
 from tests.support.twilio_standin import TwilioStandin
+from tests.integration.booking_helpers import POLICY
 
 
 def assert_all_final(db: Database) -> None:
@@ -49,7 +50,7 @@ def _appointments(db: Database, count: int) -> tuple[list[int], list[int]]:
             start = datetime.combine(day, datetime.min.time().replace(hour=10 + 2 * i), tz)
             appointment = book(s, BookingRequest(case_id=case.id, kind="intake", mode="phone", start=start,
                                                  end=start + timedelta(hours=1), mediator_ids=(mediator.id,),
-                                                 participant_ids=(participant.id,)), None, now=utcnow())
+                                                 participant_ids=(participant.id,)), None, now=utcnow(), policy=POLICY)
             ids.append(appointment.id)
         return ids, [p.id for p in case.participants]
 

@@ -112,7 +112,7 @@ def test_demo_intakes_are_booked_through_the_booking_path(database: Database) ->
             ("intake", "in_person", "confirmed"), ("intake", "phone", "confirmed")]
         assert all(a.start > utcnow() for a in appointments)
         live = session.scalar(select(func.count()).select_from(Reservation).where(Reservation.live))
-        assert live == 3  # mediator + room for the first, mediator only for the phone intake
+        assert live == 5  # mediator, room and participant for the first; mediator and participant by phone
 
 
 @both_databases

@@ -33,6 +33,7 @@ from notifications.periodic import DISPATCH_LOCK, dispatch_tick, purge_expired, 
 from scheduler import booking
 from tests.conftest import both_databases
 from tests.integration.booking_helpers import build_world, future_start, request
+from tests.integration.booking_helpers import POLICY
 
 
 
@@ -222,7 +223,7 @@ def test_a_postponed_reminder_keeps_no_error(runtime: Any) -> None:
     w = build_world(db)
     start = future_start()
     with db.write_session() as s:
-        booking.book(s, request(w, start=start), None, utcnow())
+        booking.book(s, request(w, start=start), None, utcnow(), policy=POLICY)
     with db.session() as s:
         reminder = s.scalars(select(OutboxMessage).where(OutboxMessage.is_reminder.is_(True),
                                                          OutboxMessage.channel == "sms")
@@ -243,7 +244,7 @@ def test_a_participant_message_that_dies_here_tells_the_mediators(runtime: Any, 
     db, settings = runtime.db, runtime.settings
     w = build_world(db)
     with db.write_session() as s:
-        booking.book(s, request(w, start=future_start()), None, utcnow())
+        booking.book(s, request(w, start=future_start()), None, utcnow(), policy=POLICY)
     with db.session() as s:
         confirmation = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "appointment_confirmed",
                                                              OutboxMessage.channel == "sms")).one()

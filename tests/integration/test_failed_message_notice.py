@@ -13,6 +13,7 @@ from notifications.models import OutboxMessage
 from scheduler import booking
 from tests.integration.booking_helpers import build_world, future_start, request
 from tests.support.fixtures import smtp_server, twilio_standin  # noqa: F401
+from tests.integration.booking_helpers import POLICY
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def test_a_dead_participant_sms_tells_the_mediator_by_email(wired, twilio_standi
     db = wired.db
     w = build_world(db)
     with db.write_session() as s:
-        booking.book(s, request(w, start=future_start()), None, utcnow())
+        booking.book(s, request(w, start=future_start()), None, utcnow(), policy=POLICY)
     with db.session() as s:
         sms = s.scalar(select(OutboxMessage).where(OutboxMessage.kind == "appointment_confirmed",
                                                    OutboxMessage.channel == "sms"))

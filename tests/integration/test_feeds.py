@@ -29,6 +29,8 @@ from scheduler.models import Appointment
 from scheduler.rules import BookingRequest
 from tests import factories as f
 from tests.conftest import both_databases
+from tests.integration.booking_helpers import POLICY
+from scheduler.changes import AppointmentChange
 
 TZ = ZoneInfo("Europe/Amsterdam")
 UTC = timezone.utc
@@ -67,10 +69,13 @@ def desk(runtime: Any) -> Desk:
         people = tuple(p.id for p in case.participants)
 
         def book(start: datetime, kind: str, mode: str, **kw: Any) -> int:
+            # Days counted from today may be weekends: the office's calendar is not what these tests are about.
+            in_person = mode == "in_person"
             req = BookingRequest(case_id=case.id, kind=kind, mode=mode, start=start, end=start + timedelta(hours=1),
-                                 mediator_ids=(mediator.id,), room_id=room.id if mode == "in_person" else None,
-                                 participant_ids=people)
-            return booking.book(s, req, None, kw.pop("now", now), **kw).id
+                                 mediator_ids=(mediator.id,), room_id=room.id if in_person else None,
+                                 participant_ids=people, outside_hours="other",
+                                 arrivals={people[1]: start + timedelta(minutes=15)} if in_person else {})
+            return booking.book(s, req, None, kw.pop("now", now), policy=POLICY, **kw).id
 
         ids = {"intake": book(_at(3, 10), "intake", "in_person"),
                "phone": book(_at(4, 14), "preparation", "phone"),
@@ -80,7 +85,8 @@ def desk(runtime: Any) -> Desk:
                                     hold_for=timedelta(minutes=15))}
         other_case = f.case(s, [other])
         booking.book(s, BookingRequest(case_id=other_case.id, kind="intake", mode="phone", start=_at(7, 9),
-                                       end=_at(7, 10), mediator_ids=(other.id,)), None, now)
+                                       end=_at(7, 10), mediator_ids=(other.id,), outside_hours="other"),
+                     None, now, policy=POLICY)
         return Desk(mediator.id, other.id, room.id, ids, office, own)
 
 
@@ -150,7 +156,8 @@ def test_uid_stable_sequence_grows_on_reschedule_and_cancel(client: Any, runtime
     intake_id, meeting_id = desk.appointment_ids["intake"], desk.appointment_ids["meeting"]
     new_start = _at(10, 13)
     with runtime.db.write_session() as s:
-        booking.reschedule(s, intake_id, new_start, new_start + timedelta(minutes=90), None, utcnow())
+        booking.reschedule(s, intake_id, AppointmentChange(new_start, new_start + timedelta(minutes=90),
+                                                          outside_hours="other"), None, utcnow(), policy=POLICY)
         booking.cancel(s, meeting_id, None, utcnow())
     third, cal3 = fetch(client, path)
     assert third.headers["ETag"] != first.headers["ETag"]

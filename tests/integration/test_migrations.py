@@ -20,7 +20,8 @@ from core.schema import metadata
 from tests.conftest import ADMIN_URL, service_unavailable
 from tests import factories
 
-EXCLUSIONS = ("ex_reservations_mediator_id_overlap", "ex_reservations_room_id_overlap")
+EXCLUSIONS = ("ex_reservations_mediator_id_overlap", "ex_reservations_participant_id_overlap",
+              "ex_reservations_room_id_overlap")
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
@@ -122,7 +123,7 @@ def test_exclusion_constraints_exist(pg: Database) -> None:
             "WHERE conrelid = 'reservations'::regclass AND contype = 'x' ORDER BY conname")).all()
     assert [r[0] for r in rows] == list(EXCLUSIONS)
     for name, _type, definition in rows:
-        column = "mediator_id" if "mediator" in name else "room_id"
+        column = next(c for c in ("mediator_id", "room_id", "participant_id") if c in name)
         assert "USING gist" in definition
         assert f"{column} WITH =" in definition
         assert "tstzrange(starts_at, ends_at, '[)'::text) WITH &&" in definition
@@ -135,7 +136,8 @@ def _setup(pg: Database) -> dict[str, int]:
         other = factories.mediator(s)
         loc = factories.location(s, rooms=1)
         c = factories.case(s, [m, other])
-        ids = {"mediator": m.id, "other": other.id, "room": loc.rooms[0].id, "case": c.id}
+        ids = {"mediator": m.id, "other": other.id, "room": loc.rooms[0].id, "case": c.id,
+               "participant": c.participants[0].id}
         for i in (1, 2, 3):
             ids[f"appt{i}"] = s.execute(text(
                 "INSERT INTO appointments (case_id, kind, mode, start, \"end\", status, waiting_area_override, "
@@ -147,13 +149,14 @@ def _setup(pg: Database) -> dict[str, int]:
 
 
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=timezone.utc)
-INSERT = text("INSERT INTO reservations (appointment_id, mediator_id, room_id, starts_at, ends_at, live) "
-              "VALUES (:a, :m, :r, :s, :e, :live)")
+INSERT = text("INSERT INTO reservations (appointment_id, mediator_id, room_id, participant_id, starts_at, ends_at, "
+              "live) VALUES (:a, :m, :r, :p, :s, :e, :live)")
 
 
 def _reserve(conn: Connection, appointment: int, start: datetime, end: datetime, *, mediator: int | None = None,
-             room: int | None = None, live: bool = True) -> None:
-    conn.execute(INSERT, {"a": appointment, "m": mediator, "r": room, "s": start, "e": end, "live": live})
+             room: int | None = None, participant: int | None = None, live: bool = True) -> None:
+    conn.execute(INSERT, {"a": appointment, "m": mediator, "r": room, "p": participant, "s": start, "e": end,
+                          "live": live})
 
 
 def _constraint_of(exc: IntegrityError) -> str:
@@ -185,6 +188,18 @@ def test_overlapping_live_reservations_for_one_room_are_refused(pg: Database) ->
     assert _constraint_of(info.value) == "ex_reservations_room_id_overlap"
 
 
+def test_overlapping_live_reservations_for_one_participant_are_refused(pg: Database) -> None:
+    ids = _setup(pg)
+    with pg.engine.begin() as conn:
+        _reserve(conn, ids["appt1"], T0, T0 + timedelta(hours=1), participant=ids["participant"])
+    with pytest.raises(IntegrityError) as info:
+        with pg.engine.begin() as conn:
+            _reserve(conn, ids["appt2"], T0 + timedelta(minutes=59), T0 + timedelta(hours=2),
+                     participant=ids["participant"])
+    assert info.value.orig.sqlstate == "23P01"
+    assert _constraint_of(info.value) == "ex_reservations_participant_id_overlap"
+
+
 def test_what_the_constraint_allows(pg: Database) -> None:
     ids = _setup(pg)
     hour = timedelta(hours=1)
@@ -213,7 +228,38 @@ def test_a_reservation_must_name_exactly_one_resource(pg: Database) -> None:
             _reserve(conn, ids["appt1"], T0, T0 + timedelta(hours=1), mediator=ids["mediator"], room=ids["room"])
     with pytest.raises(IntegrityError):
         with pg.engine.begin() as conn:
+            _reserve(conn, ids["appt1"], T0, T0 + timedelta(hours=1), room=ids["room"], participant=ids["participant"])
+    with pytest.raises(IntegrityError):
+        with pg.engine.begin() as conn:
             _reserve(conn, ids["appt1"], T0, T0 + timedelta(hours=1))
     with pytest.raises(IntegrityError):
         with pg.engine.begin() as conn:
             _reserve(conn, ids["appt1"], T0, T0, mediator=ids["mediator"])
+
+
+def test_0008_gives_live_appointments_their_participant_reservations(fresh_engine: Engine) -> None:
+    """Existing appointments get participant rows; one that already overlaps for a participant keeps none
+    rather than failing the upgrade."""
+    cfg = alembic_config(fresh_engine.url.render_as_string(hide_password=False))
+    with fresh_engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0007")
+    appointment = text(
+        "INSERT INTO appointments (case_id, kind, mode, start, \"end\", status, waiting_area_override, version, "
+        "created_at, updated_at) VALUES (:c, 'intake', 'phone', :s, :e, :status, false, 1, :s, :s)")
+    with fresh_engine.begin() as conn:
+        conn.execute(text("INSERT INTO cases (id, reference, kind, status, created_at) "
+                          "VALUES (1, 'HB-1', 'crime', 'intake', :t)"), {"t": T0})
+        conn.execute(text("INSERT INTO participants (id, case_id, name, role, language, sms_allowed, email_allowed, "
+                          "full_text_opt_in) VALUES (7, 1, 'P', 'victim', 'nl', false, false, false)"))
+        for status, start in (("confirmed", T0), ("confirmed", T0 + timedelta(minutes=30)),
+                              ("cancelled", T0), ("confirmed", T0 + timedelta(days=1))):
+            conn.execute(appointment, {"c": 1, "s": start, "e": start + timedelta(hours=1), "status": status})
+        conn.execute(text("INSERT INTO attendances (appointment_id, participant_id) "
+                          "SELECT id, 7 FROM appointments"))
+    upgrade(fresh_engine)
+    with fresh_engine.connect() as conn:
+        rows = conn.execute(text("SELECT appointment_id FROM reservations WHERE participant_id = 7 "
+                                 "ORDER BY appointment_id")).scalars().all()
+        assert _differences(conn) == []
+    assert rows == [1, 4]

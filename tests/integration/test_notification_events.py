@@ -14,6 +14,8 @@ from scheduler.models import Participant
 from scheduler.withdrawal import withdraw
 from tests.conftest import both_databases
 from tests.integration.booking_helpers import build_world, future_start, request
+from tests.integration.booking_helpers import POLICY
+from scheduler.changes import AppointmentChange
 
 
 def _rows(db):  # type: ignore[no-untyped-def]
@@ -27,7 +29,7 @@ def test_confirmation_reminders_and_mediator_notice_are_written_with_the_booking
     w = build_world(db)
     start = future_start()
     with db.write_session() as s:
-        a = booking.book(s, request(w, start=start), None, utcnow())
+        a = booking.book(s, request(w, start=start), None, utcnow(), policy=POLICY)
     rows = _rows(db)
     participant = [r for r in rows if r.recipient_kind == "participant"]
     assert sorted((r.kind, r.channel) for r in participant) == [
@@ -47,11 +49,11 @@ def test_a_refused_booking_writes_no_message(runtime):
     w = build_world(db)
     start = future_start()
     with db.write_session() as s:
-        booking.book(s, request(w, start=start), None, utcnow())
+        booking.book(s, request(w, start=start), None, utcnow(), policy=POLICY)
     before = len(_rows(db))
     with pytest.raises(booking.BookingConflict), db.write_session() as s:
         booking.book(s, request(w, start=start, case_id=w.other_case_id,
-                                participant_ids=(w.other_participant_ids[0],)), None, utcnow())
+                                participant_ids=(w.other_participant_ids[0],)), None, utcnow(), policy=POLICY)
     assert len(_rows(db)) == before
 
 
@@ -60,10 +62,10 @@ def test_reschedule_cancels_pending_messages_and_plans_new_ones(runtime):
     w = build_world(db)
     start = future_start()
     with db.write_session() as s:
-        a = booking.book(s, request(w, start=start), None, utcnow())
+        a = booking.book(s, request(w, start=start), None, utcnow(), policy=POLICY)
     later = start + timedelta(days=1)
     with db.write_session() as s:
-        booking.reschedule(s, a.id, later, later + timedelta(hours=1), None, utcnow())
+        booking.reschedule(s, a.id, AppointmentChange(later, later + timedelta(hours=1)), None, utcnow(), policy=POLICY)
     rows = _rows(db)
     old = [r for r in rows if r.appointment_version == 1]
     assert {r.status for r in old} == {"cancelled"}
@@ -76,7 +78,7 @@ def test_cancel_tells_participants_and_withdraws_reminders(runtime):
     db = runtime.db
     w = build_world(db)
     with db.write_session() as s:
-        a = booking.book(s, request(w, start=future_start()), None, utcnow())
+        a = booking.book(s, request(w, start=future_start()), None, utcnow(), policy=POLICY)
     with db.write_session() as s:
         booking.cancel(s, a.id, None, utcnow())
     rows = _rows(db)
@@ -91,7 +93,8 @@ def test_withdrawal_from_a_joint_meeting_sends_no_participant_anything(runtime):
     victim, offender = w.participant_ids
     with db.write_session() as s:
         booking.book(s, request(w, start=future_start(), kind="meeting", minutes=120,
-                                participant_ids=(victim, offender)), None, utcnow())
+                                participant_ids=(victim, offender),
+                                arrivals={offender: future_start() + timedelta(minutes=15)}), None, utcnow(), policy=POLICY)
     with db.write_session() as s:
         withdraw(s, victim, None, utcnow())
     rows = _rows(db)
@@ -108,8 +111,7 @@ def test_no_participant_message_names_another_participant(runtime):
     with db.write_session() as s:
         booking.book(s, request(w, start=future_start(), kind="meeting", minutes=120,
                                 participant_ids=(victim, offender),
-                                arrivals={victim: future_start(), offender: future_start() + timedelta(minutes=20)}),
-                     None, utcnow())
+                                arrivals={victim: future_start(), offender: future_start() + timedelta(minutes=20)}), None, utcnow(), policy=POLICY)
     with db.session() as s:
         names = {p.id: p.name for p in s.scalars(select(Participant))}
     rows = [r for r in _rows(db) if r.recipient_kind == "participant"]
@@ -129,7 +131,7 @@ def test_participants_without_allowed_channels_get_nothing(runtime):
         p = s.get(Participant, w.participant_ids[0])
         p.sms_allowed = p.email_allowed = False
     with db.write_session() as s:
-        booking.book(s, request(w, start=future_start()), None, utcnow())
+        booking.book(s, request(w, start=future_start()), None, utcnow(), policy=POLICY)
     assert [r.recipient_kind for r in _rows(db)] == ["mediator"]
 
 
@@ -139,7 +141,7 @@ def test_emails_carry_the_recipients_own_invitation(runtime):
     db = runtime.db
     w = build_world(db)
     with db.write_session() as s:
-        a = booking.book(s, request(w, start=future_start()), None, utcnow())
+        a = booking.book(s, request(w, start=future_start()), None, utcnow(), policy=POLICY)
     with db.write_session() as s:
         booking.cancel(s, a.id, None, utcnow())
     rows = [r for r in _rows(db) if r.channel == "email" and not r.is_reminder]

@@ -9,12 +9,13 @@ from notifications.periodic import HOLDS_LOCK, holds_tick
 from scheduler import booking
 from scheduler.models import Appointment
 from tests.integration.booking_helpers import NOW, build_world, request
+from tests.integration.booking_helpers import POLICY
 
 
 def test_holds_tick_releases_expired_holds_unless_another_process_holds_the_lock(database):
     w = build_world(database)
     with database.write_session() as s:
-        held = booking.book(s, request(w), None, NOW, hold_for=timedelta(minutes=15))
+        held = booking.book(s, request(w), None, NOW, policy=POLICY, hold_for=timedelta(minutes=15))
     later = NOW + timedelta(minutes=20)
     with database.write_session() as other:  # another worker process is in the middle of this tick
         assert other.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": HOLDS_LOCK}).scalar()

@@ -19,6 +19,7 @@ from tests.conftest import both_databases
 from tests.integration.booking_helpers import build_world, future_start, request
 from tests.integration.sms_helpers import send_once as _send
 from tests.integration.test_replan_participant_messages import NEW_PHONE, _change, _open, _rows
+from tests.integration.booking_helpers import POLICY
 
 BOTH = {("appointment_reminder", "sms"), ("appointment_reminder", "email")}
 
@@ -33,7 +34,7 @@ def _book_with(runtime: Any, **details: Any) -> tuple[int, Any]:
             setattr(participant, name, value)
     start = future_start()
     with db.write_session() as s:
-        booking.book(s, request(w, start=start), None, utcnow())
+        booking.book(s, request(w, start=start), None, utcnow(), policy=POLICY)
     return pid, start
 
 

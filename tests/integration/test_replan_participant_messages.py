@@ -24,6 +24,7 @@ from tests import factories as f
 from tests.conftest import both_databases
 from tests.integration.booking_helpers import build_world, future_start, request
 from tests.integration.sms_helpers import send_once
+from tests.integration.booking_helpers import POLICY
 
 NEW_PHONE = "+31687654321"
 OPEN = ("pending", "queued")
@@ -47,7 +48,7 @@ def _book(runtime: Any, full_text: bool = False) -> tuple[Any, int, datetime]:
         s.get(Participant, pid).full_text_opt_in = full_text
     start = future_start()
     with db.write_session() as s:
-        booking.book(s, request(w, start=start), None, utcnow())
+        booking.book(s, request(w, start=start), None, utcnow(), policy=POLICY)
     return w, pid, start
 
 
@@ -113,7 +114,7 @@ def test_reassignment_carries_a_confirmation_not_yet_sent_to_the_new_version(run
     w, _, _ = _book(runtime)
     sick, colleague = w.mediator_ids
     with runtime.db.write_session() as s:
-        result = reassign_future(s, sick, None, utcnow(), WorkingDayCalendar(), ZoneInfo("Europe/Amsterdam"))
+        result = reassign_future(s, sick, None, utcnow(), policy=POLICY)
     assert [to for _, to in result.moved] == [colleague]
     after = _open(runtime)
     assert sorted((r.kind, r.channel) for r in after) == sorted(
@@ -129,6 +130,6 @@ def test_reassignment_does_not_confirm_again_what_was_confirmed(runtime):
         if r.kind == "appointment_confirmed":
             assert send_once(runtime, r.id) == "sent"
     with runtime.db.write_session() as s:
-        reassign_future(s, w.mediator_ids[0], None, utcnow(), WorkingDayCalendar(), ZoneInfo("Europe/Amsterdam"))
+        reassign_future(s, w.mediator_ids[0], None, utcnow(), policy=POLICY)
     assert {(r.kind, r.appointment_version) for r in _open(runtime)} == {("appointment_reminder", 2)}
     assert len([r for r in _rows(runtime) if r.kind == "appointment_confirmed"]) == 2

@@ -28,6 +28,8 @@ from scheduler.models import Appointment
 from scheduler.reassign import reassign_future
 from tests import factories as f
 from tests.integration.booking_helpers import World, build_world, future_start, request
+from tests.integration.booking_helpers import POLICY
+from scheduler.changes import AppointmentChange
 
 NEW_PHONE = "+31687654321"
 Operation = Callable[[Session], Any]
@@ -37,7 +39,7 @@ def _world(runtime: Any) -> tuple[World, int, int]:
     db = runtime.db
     w = build_world(db)
     with db.write_session() as s:
-        booking.book(s, request(w, start=future_start()), None, utcnow())
+        booking.book(s, request(w, start=future_start()), None, utcnow(), policy=POLICY)
         admin, _ = f.staff(s, "admin")
         return w, w.participant_ids[0], admin.id
 
@@ -96,19 +98,18 @@ def _change(admin_id: int, pid: int) -> Operation:
 
 
 def _reassign(w: World) -> Operation:
-    return lambda s: reassign_future(s, w.mediator_ids[0], None, utcnow(), WorkingDayCalendar(),
-                                     ZoneInfo("Europe/Amsterdam"))
+    return lambda s: reassign_future(s, w.mediator_ids[0], None, utcnow(), policy=POLICY)
 
 
 def _book_another(w: World) -> Operation:
-    return lambda s: booking.book(s, request(w, start=future_start() + timedelta(days=1)), None, utcnow())
+    return lambda s: booking.book(s, request(w, start=future_start() + timedelta(days=1)), None, utcnow(), policy=POLICY)
 
 
 def _reschedule(w: World) -> Operation:
     def run(s: Session) -> None:
         appointment_id = s.scalar(select(func.min(Appointment.id)))
         start = future_start() + timedelta(days=2)
-        booking.reschedule(s, appointment_id, start, start + timedelta(hours=1), None, utcnow())
+        booking.reschedule(s, appointment_id, AppointmentChange(start, start + timedelta(hours=1)), None, utcnow(), policy=POLICY)
     return run
 
 
@@ -151,7 +152,7 @@ def test_a_writer_that_locked_the_appointment_before_the_change_and_writes_after
         thread.start()
         time.sleep(0.5)
         start = future_start() + timedelta(days=2)
-        booking.reschedule(s, appointment_id, start, start + timedelta(hours=1), None, utcnow())
+        booking.reschedule(s, appointment_id, AppointmentChange(start, start + timedelta(hours=1)), None, utcnow(), policy=POLICY)
     thread.join(30)
     assert outcome == ["ok"], outcome
     _assert_texts_go_to_the_new_number(runtime, pid)

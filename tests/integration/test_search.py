@@ -14,6 +14,7 @@ from scheduler.search import find_available_slots
 from tests import factories as f
 from tests.conftest import both_databases
 from tests.integration.booking_helpers import NOW, TUESDAY_10, build_world, request
+from tests.integration.booking_helpers import POLICY
 
 TZ = ZoneInfo("Europe/Amsterdam")
 
@@ -32,7 +33,7 @@ def _search(db, w, now=NOW, **kw):  # type: ignore[no-untyped-def]
 def test_search_skips_booked_time_buffers_and_imported_busy_time(database):
     w = build_world(database, buffers=(30, 0))
     with database.write_session() as s:
-        booking.book(s, request(w), None, NOW)  # 10:00-11:00 local, room 1, buffer to 11:30
+        booking.book(s, request(w), None, NOW, policy=POLICY)  # 10:00-11:00 local, room 1, buffer to 11:30
         s.add(BusyBlock(source_id=1, room_id=w.room_ids[1], starts_at=TUESDAY_10, ends_at=TUESDAY_10 + timedelta(hours=3),
                         uid="x"))
     slots = _search(database, w)
@@ -45,7 +46,7 @@ def test_search_skips_booked_time_buffers_and_imported_busy_time(database):
 def test_an_expired_hold_no_longer_hides_the_slot(database):
     w = build_world(database, buffers=(0, 0))
     with database.write_session() as s:
-        booking.book(s, request(w), None, NOW, hold_for=timedelta(minutes=15))
+        booking.book(s, request(w), None, NOW, policy=POLICY, hold_for=timedelta(minutes=15))
     held = _search(database, w, now=NOW + timedelta(minutes=5), room_id=w.room_ids[0], location_id=None)
     assert TUESDAY_10 not in [s.start for s in held]
     expired = _search(database, w, now=NOW + timedelta(minutes=20), room_id=w.room_ids[0], location_id=None)
@@ -55,7 +56,7 @@ def test_an_expired_hold_no_longer_hides_the_slot(database):
 def test_joint_search_for_two_mediators_needs_both_free(database):
     w = build_world(database, buffers=(0, 0))
     with database.write_session() as s:
-        booking.book(s, request(w, mediator_ids=(w.mediator_ids[1],), mode="phone", room_id=None), None, NOW)
+        booking.book(s, request(w, mediator_ids=(w.mediator_ids[1],), mode="phone", room_id=None), None, NOW, policy=POLICY)
     slots = _search(database, w, mediator_ids=w.mediator_ids, location_id=None)
     assert [s.start - TUESDAY_10 for s in slots] == [timedelta(hours=1), timedelta(minutes=90), timedelta(hours=2)]
     assert all(s.room_id is None for s in slots)

@@ -12,6 +12,7 @@ from scheduler.models import Appointment, MediatorTask, Participant
 from scheduler.withdrawal import INFORM_OTHER_PARTY, undo_withdrawal, withdraw
 from tests.conftest import both_databases
 from tests.integration.booking_helpers import NOW, TUESDAY_10, build_world, request
+from tests.integration.booking_helpers import POLICY
 
 
 @both_databases
@@ -19,11 +20,14 @@ def test_withdrawal_cancels_future_appointments_and_tells_nobody_automatically(d
     w = build_world(database)
     victim, offender = w.participant_ids
     with database.write_session() as s:
-        intake = booking.book(s, request(w, participant_ids=(victim,)), None, NOW)
+        intake = booking.book(s, request(w, participant_ids=(victim,)), None, NOW, policy=POLICY)
         other_intake = booking.book(s, request(w, start=TUESDAY_10 + timedelta(days=1), participant_ids=(offender,),
-                                               mediator_ids=(w.mediator_ids[1],)), None, NOW)
-        meeting = booking.book(s, request(w, start=TUESDAY_10 + timedelta(days=7), kind="meeting", minutes=120,
-                                          participant_ids=(victim, offender)), None, NOW)
+                                               mediator_ids=(w.mediator_ids[1],)), None, NOW, policy=POLICY)
+        meeting_start = TUESDAY_10 + timedelta(days=7)
+        meeting = booking.book(s, request(w, start=meeting_start, kind="meeting", minutes=120,
+                                          participant_ids=(victim, offender),
+                                          arrivals={offender: meeting_start + timedelta(minutes=15)}),
+                               None, NOW, policy=POLICY)
     with database.write_session() as s:
         withdraw(s, victim, None, NOW + timedelta(minutes=5))
         published = s.info["events"]
@@ -52,13 +56,13 @@ def test_withdrawn_participant_cannot_be_booked_until_undone(database):
     with database.write_session() as s:
         withdraw(s, victim, None, NOW)
     with pytest.raises(InvalidInput) as err, database.write_session() as s:
-        booking.book(s, request(w, participant_ids=(victim,)), None, NOW)
+        booking.book(s, request(w, participant_ids=(victim,)), None, NOW, policy=POLICY)
     assert err.value.errors[0]["field"] == "participant_ids"
     with database.write_session() as s:
         undo_withdrawal(s, victim, None, NOW)
         assert isinstance(s.info["events"][-1], events.WithdrawalUndone)
     with database.write_session() as s:
-        booking.book(s, request(w, participant_ids=(victim,)), None, NOW)
+        booking.book(s, request(w, participant_ids=(victim,)), None, NOW, policy=POLICY)
     with pytest.raises(Conflict), database.write_session() as s:
         undo_withdrawal(s, victim, None, NOW)
 
@@ -67,7 +71,7 @@ def test_undo_does_not_revive_cancelled_appointments(database):
     w = build_world(database)
     victim = w.participant_ids[0]
     with database.write_session() as s:
-        a = booking.book(s, request(w, participant_ids=(victim,)), None, NOW)
+        a = booking.book(s, request(w, participant_ids=(victim,)), None, NOW, policy=POLICY)
     with database.write_session() as s:
         withdraw(s, victim, None, NOW)
     with database.write_session() as s:
@@ -80,7 +84,7 @@ def test_past_appointments_are_left_alone(database):
     w = build_world(database)
     victim = w.participant_ids[0]
     with database.write_session() as s:
-        a = booking.book(s, request(w, participant_ids=(victim,)), None, NOW)
+        a = booking.book(s, request(w, participant_ids=(victim,)), None, NOW, policy=POLICY)
     with database.write_session() as s:
         withdraw(s, victim, None, a.end + timedelta(hours=1))
         assert not [e for e in s.info["events"] if isinstance(e, events.AppointmentCancelled)]

@@ -31,6 +31,8 @@ from scheduler.rules import BookingRequest
 from tests import factories
 from tests.conftest import REDIS_TEST_URL
 from tests.support.clock_offset import with_test_clock
+from tests.integration.booking_helpers import POLICY
+from tests.integration.booking_helpers import working_time
 
 
 
@@ -89,17 +91,17 @@ def job_runtime(database: Database) -> Iterator[Runtime]:
 def _holds(database: Database) -> tuple[int, int]:
     """An appointment whose hold ran out an hour ago, and one whose hold is still running."""
     real_now = utcnow()
-    start = (real_now + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    start = working_time(real_now, days_ahead=2)
     with database.write_session() as session:
         gone, still = factories.mediator(session), factories.mediator(session)
         case = factories.case(session, [gone, still])
         expired = book(session, BookingRequest(case_id=case.id, kind="intake", mode="phone", start=start,
                                                end=start + timedelta(hours=1), mediator_ids=(gone.id,),
                                                participant_ids=(case.participants[0].id,)),
-                       None, now=real_now - timedelta(hours=1), hold_for=timedelta(minutes=15))
+                       None, now=real_now - timedelta(hours=1), policy=POLICY, hold_for=timedelta(minutes=15))
         running = book(session, BookingRequest(case_id=case.id, kind="intake", mode="phone", start=start,
                                                end=start + timedelta(hours=1), mediator_ids=(still.id,)),
-                       None, now=real_now, hold_for=timedelta(minutes=15))
+                       None, now=real_now, policy=POLICY, hold_for=timedelta(minutes=15))
         ids = expired.id, running.id
     with database.session() as session:
         for appointment_id in ids:
@@ -161,7 +163,7 @@ def test_the_freed_slot_can_be_booked_after_the_job(real_redis: redis.Redis, que
         assert old is not None
         new = book(session, BookingRequest(case_id=old.case_id, kind="intake", mode="phone", start=old.start,
                                            end=old.end, mediator_ids=tuple(m.id for m in old.mediators)),
-                   None, now=utcnow())
+                   None, now=utcnow(), policy=POLICY)
         assert new.status == "confirmed"
 
 

@@ -50,7 +50,6 @@ def _req(**kw: object) -> BookingRequest:
     (dict(mode="in_person"), "room_id"),
     (dict(room_id=3), "room_id"),
     (dict(participant_ids=(4,), arrivals={5: T}), "arrivals"),
-    (dict(participant_ids=(4,), arrivals={4: T + H}), "arrivals"),
     (dict(participant_ids=(4, 4)), "participant_ids"),
     (dict(mode="carrier_pigeon"), "mode"),
 ])
