@@ -110,6 +110,21 @@ def went_to(session: Session, appointment_id: int, participant_id: int, kinds: t
                t.recipient_kind == "participant", t.kind.in_(kinds), t.status.in_(WENT))))
 
 
+def went_about(session: Session, appointment_id: int, kinds: tuple[str, ...]) -> frozenset[int]:
+    """The participants to whom the provider accepted a message of these kinds about the appointment.
+
+    Read it after cancel_pending for the appointment: that UPDATE waits for a
+    send in progress (the job holds the row lock until it commits), and each
+    statement reads what was committed before it, so a message that went at
+    that very moment is seen here as gone.
+    """
+    t = _TABLE.c
+    return frozenset(session.scalars(
+        select(t.participant_id).distinct()
+        .where(t.appointment_id == appointment_id, t.recipient_kind == "participant", t.participant_id.is_not(None),
+               t.kind.in_(kinds), t.status.in_(WENT))))
+
+
 def last_row_of(session: Session, participant_id: int) -> int:
     """The highest outbox row id about the participant, 0 if none (a tag for keys planned after it)."""
     return session.scalar(select(func.max(_TABLE.c.id)).where(_TABLE.c.participant_id == participant_id)) or 0

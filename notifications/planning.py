@@ -121,6 +121,26 @@ def participant_messages(kind: str, facts: AppointmentFacts, office: Office,
             for channel, to in channels(p)]
 
 
+# What tells a participant of an appointment: once one of these went to them, they know of it.
+ANNOUNCING = ("appointment_confirmed", "appointment_rescheduled", "appointment_reminder")
+
+
+def announced(message: NewMessage, told: frozenset[int]) -> bool:
+    """Whether a message may go as far as this rule is concerned: a cancellation notice only to a
+    participant in `told`, those to whom an ANNOUNCING message about the appointment went (on any
+    channel: who knows of it must hear it is off, also on a channel they switched to since). Nobody
+    hears "your appointment is off" about one they were never told of; their confirmation, still
+    waiting, is withdrawn with it."""
+    return message.kind != "appointment_cancelled" or message.participant_id in told
+
+
+def cancellation_messages(facts: AppointmentFacts, office: Office, told: frozenset[int],
+                          silent_ids: frozenset[int] = frozenset()) -> list[NewMessage]:
+    """The cancellation notice, at once, to the participants who were told of the appointment (`announced`)."""
+    return [m for m in participant_messages("appointment_cancelled", facts, office, silent_ids)
+            if announced(m, told)]
+
+
 def reminders(facts: AppointmentFacts, office: Office, minutes_before: tuple[int, ...],
               now: datetime) -> list[NewMessage]:
     """Reminders at the configured offsets before each participant's own arrival, outside quiet hours."""

@@ -10,7 +10,8 @@ load the facts and write what comes back. Two occasions:
   on or off, another language, a withdrawn opt-in. What they have not been sent
   yet is planned again for each of their appointments (`replanned`): a notice
   still waiting goes on every channel they now allow, except one it already went
-  on; reminders are planned afresh. What already went is never sent again.
+  on (a cancellation only if the appointment was announced to them);
+  reminders are planned afresh. What already went is never sent again.
 """
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from notifications.outbox import NewMessage
-from notifications.planning import (AppointmentFacts, Office, ParticipantFacts, channels, participant_message,
-                                    reminder_messages)
+from notifications.planning import (ANNOUNCING, AppointmentFacts, Office, ParticipantFacts, announced, channels,
+                                    participant_message, reminder_messages)
 from notifications.timing import QuietHours, reminder_time
 
 REMINDER = "appointment_reminder"
@@ -114,10 +115,12 @@ def replanned(facts: AppointmentFacts, participant_id: int, unsent: list[Unsent]
         out = _reminders(facts, p, unsent, went, office, minutes_before, now, tag)
     else:
         return []
+    told = frozenset({participant_id} if any(w.kind in ANNOUNCING for w in went) else ())
     for kind, moment in sorted({(u.kind, u.not_before) for u in waiting}):
         gone = {w.channel for w in went if w.kind == kind and w.not_before == moment}
-        out += [participant_message(kind, facts, p, channel, to, office, key_suffix=tag, not_before=moment)
-                for channel, to in channels(p) if channel not in gone]
+        again = [participant_message(kind, facts, p, channel, to, office, key_suffix=tag, not_before=moment)
+                 for channel, to in channels(p) if channel not in gone]
+        out += [m for m in again if announced(m, told)]
     return out
 
 

@@ -4,12 +4,15 @@ Each handler runs inside the booking's transaction (core.events): it loads
 the facts, asks `planning` what to send, and writes outbox rows — so a
 booking that rolls back sends nothing, and one that commits cannot lose its
 messages. Changing or cancelling an appointment withdraws its pending
-messages in the same transaction; a withdrawn participant's at once. What a
-participant has not been sent yet is written again when their details change
-or a reassignment moves the version on (notifications.replan): never the old
-address or text, and never again what already went. A handler that writes
-participants' messages takes their locks first (scheduler.participant_locks),
-so a details change committing meanwhile cannot be missed.
+messages in the same transaction; a withdrawn participant's at once. A
+cancellation notice goes only to participants who were told of the
+appointment (planning.announced): one whose confirmation had not left hears
+nothing of it at all. What a participant has not been sent yet is written
+again when their details change or a reassignment moves the version on
+(notifications.replan): never the old address or text, and never again what
+already went. A handler that writes participants' messages takes their locks
+first (scheduler.participant_locks), so a details change committing meanwhile
+cannot be missed.
 """
 from __future__ import annotations
 
@@ -23,9 +26,11 @@ from core.config import Settings
 from core.db import utcnow
 from core.events import EventBus
 from notifications.inbound_models import forget_stops
-from notifications.outbox import add_message, cancel_pending, last_row_of, supersede, went_to, withdraw_for_rewrite
-from notifications.planning import (AppointmentFacts, MediatorFacts, Office, ParticipantFacts, callback_key,
-                                    callback_message, mediator_messages, participant_messages, reminders)
+from notifications.outbox import (add_message, cancel_pending, last_row_of, supersede, went_about, went_to,
+                                  withdraw_for_rewrite)
+from notifications.planning import (ANNOUNCING, AppointmentFacts, MediatorFacts, Office, ParticipantFacts,
+                                    callback_key, callback_message, cancellation_messages, mediator_messages,
+                                    participant_messages, reminders)
 from notifications.replan import REWRITABLE, Unsent, Went, key_suffix, replanned, rewritten
 from scheduler import events
 from scheduler.models import Appointment, Attendance, Mediator, Participant, Room
@@ -113,10 +118,12 @@ class NotificationSubscriber:
 
     def on_cancelled(self, session: Session, event: events.AppointmentCancelled) -> None:
         lock_attendees(session, event.appointment_id)
+        # First withdraw what has not gone (waiting for a send in progress), then see what did go.
         cancel_pending(session, utcnow(), appointment_id=event.appointment_id)
+        told = went_about(session, event.appointment_id, ANNOUNCING)
         facts = load_facts(session, event.appointment_id)
         silent = frozenset(event.silent_participant_ids)
-        self._write(session, participant_messages("appointment_cancelled", facts, self.office, silent)
+        self._write(session, cancellation_messages(facts, self.office, told, silent)
                     + mediator_messages("cancelled", facts, self.office, silent=bool(silent)))
 
     def on_reassigned(self, session: Session, event: events.AppointmentReassigned) -> None:

@@ -14,6 +14,7 @@ from scheduler.models import Participant
 from scheduler.withdrawal import withdraw
 from tests.conftest import both_databases
 from tests.integration.booking_helpers import build_world, future_start, request
+from tests.integration.sms_helpers import send_once
 from tests.integration.booking_helpers import POLICY
 from scheduler.changes import AppointmentChange
 
@@ -74,15 +75,23 @@ def test_reschedule_cancels_pending_messages_and_plans_new_ones(runtime):
     assert all("verzet" in r.body for r in new if r.kind == "appointment_rescheduled")
 
 
-def test_cancel_tells_participants_and_withdraws_reminders(runtime):
+def _send_confirmation(runtime, channel):  # type: ignore[no-untyped-def]
+    """The participant's confirmation goes on this channel: from now on they know of the appointment."""
+    (row,) = [r for r in _rows(runtime.db) if r.kind == "appointment_confirmed" and r.channel == channel]
+    assert send_once(runtime, row.id) == "sent"
+
+
+def test_cancel_tells_participants_who_were_told_and_withdraws_reminders(runtime):
     db = runtime.db
     w = build_world(db)
     with db.write_session() as s:
         a = booking.book(s, request(w, start=future_start()), None, utcnow(), policy=POLICY)
+    _send_confirmation(runtime, "sms")
     with db.write_session() as s:
         booking.cancel(s, a.id, None, utcnow())
     rows = _rows(db)
     assert {r.status for r in rows if r.is_reminder} == {"cancelled"}
+    # Told by text, they hear it is off by text and by email (whose confirmation is withdrawn).
     told = [r for r in rows if r.kind == "appointment_cancelled"]
     assert sorted(r.channel for r in told) == ["email", "sms"] and {r.status for r in told} == {"pending"}
 
@@ -142,6 +151,7 @@ def test_emails_carry_the_recipients_own_invitation(runtime):
     w = build_world(db)
     with db.write_session() as s:
         a = booking.book(s, request(w, start=future_start()), None, utcnow(), policy=POLICY)
+    _send_confirmation(runtime, "sms")  # a cancellation goes only to someone who heard of the appointment
     with db.write_session() as s:
         booking.cancel(s, a.id, None, utcnow())
     rows = [r for r in _rows(db) if r.channel == "email" and not r.is_reminder]

@@ -110,7 +110,10 @@ def test_a_reminder_copy_still_waiting_follows_the_change_when_the_other_went(ru
     assert later == [("email", "new@example.net"), ("sms", NEW_PHONE)]
 
 def test_a_cancellation_notice_still_waiting_follows_the_switch(runtime):
+    """Told of the appointment by text, they hear it is off on the channel they switched to."""
     pid, _ = _book_with(runtime, email_allowed=False)
+    (confirmation,) = [r for r in _open(runtime) if r.kind == "appointment_confirmed"]
+    assert _send(runtime, confirmation.id) == "sent"
     with runtime.db.write_session() as s:
         booking.cancel(s, s.scalar(select(Appointment.id)), None, utcnow())
     _change(runtime, pid, sms_allowed=False, email_allowed=True)
