@@ -62,12 +62,14 @@ def _ensure_free(session: Session, spans: list[Span], now: datetime, exclude: in
 
 def write_reservations(session: Session, appointment: Appointment, spans: list[Span],
                         expires_at: datetime | None) -> None:
-    for span in spans:
-        ids = {f"{kind}_id": span.resource.id if span.resource.kind == kind else None for kind in RESOURCE_KINDS}
-        session.add(Reservation(appointment_id=appointment.id, starts_at=span.start, ends_at=span.end, live=True,
-                                expires_at=expires_at, **ids))
     try:
-        session.flush()
+        # In a savepoint, so that after a refusal the transaction can still name what was taken.
+        with session.begin_nested():
+            for span in spans:
+                ids = {f"{kind}_id": span.resource.id if span.resource.kind == kind else None
+                       for kind in RESOURCE_KINDS}
+                session.add(Reservation(appointment_id=appointment.id, starts_at=span.start, ends_at=span.end,
+                                        live=True, expires_at=expires_at, **ids))
     except IntegrityError as exc:
         # The database caught an overlap our own check could not see (a concurrent booking of the same
         # participant through other mediators, which no row lock serialises): the constraint has the last word.
