@@ -1,9 +1,8 @@
 """Cases, participants, withdrawal and tasks over the JSON API; a mediator sees only their own cases."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -12,8 +11,7 @@ from core.db import utcnow
 from scheduler.models import Case, MediatorTask, Participant
 from tests import factories
 from tests.conftest import both_databases
-
-AMS = ZoneInfo("Europe/Amsterdam")
+from tests.support.days import working_day_at
 
 
 @pytest.fixture
@@ -38,19 +36,15 @@ def count(runtime: Any, model: type) -> int:
         return s.scalar(select(func.count()).select_from(model)) or 0
 
 
-def in_two_weeks(hour: int = 10) -> datetime:
-    day = (utcnow() + timedelta(days=14)).astimezone(AMS).date()
-    return datetime.combine(day, time(hour), AMS)
-
-
 @both_databases
 def test_coordinator_opens_lists_gets_and_patches_a_case(client: Any, world: dict[str, Any]) -> None:
     headers = world["coordinator"]
+    before = utcnow()
     created = client.post("/api/v1/cases", json={"kind": "traffic_accident", "mediator_ids": [world["m1"]]},
                           headers=headers)
     assert created.status_code == 201, created.get_json()
     case = created.get_json()
-    assert case["reference"].startswith(f"HB-{utcnow().year}-")
+    assert case["reference"][:8] in {f"HB-{before.year}-", f"HB-{utcnow().year}-"}  # even across New Year
     assert {k: case[k] for k in ("kind", "status", "mediator_ids")} == {
         "kind": "traffic_accident", "status": "registered", "mediator_ids": [world["m1"]]}
     assert created.headers["Location"].endswith(f"/api/v1/cases/{case['id']}")
@@ -123,7 +117,7 @@ def test_participant_create_patch_and_normalisation(client: Any, world: dict[str
 
 
 def _book_meeting(client: Any, world: dict[str, Any]) -> dict[str, Any]:
-    start = in_two_weeks()
+    start = working_day_at(10)
     response = client.post("/api/v1/appointments", headers=world["mediator1"], json={
         "case_id": world["mine"], "kind": "meeting", "mode": "in_person", "start": start.isoformat(),
         "end": (start + timedelta(hours=2)).isoformat(), "mediator_ids": [world["m1"]], "room_id": world["room"],

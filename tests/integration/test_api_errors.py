@@ -5,10 +5,9 @@ wrote anything (even an audit entry) before failing would be caught.
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from typing import Any, Callable
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -17,8 +16,8 @@ from core.db import utcnow
 from core.schema import metadata
 from tests import factories
 from tests.conftest import both_databases
+from tests.support.days import working_day_at
 
-AMS = ZoneInfo("Europe/Amsterdam")
 W = dict[str, Any]
 
 
@@ -30,8 +29,7 @@ def world(runtime: Any) -> W:
         loc, other = factories.location(s, rooms=1), factories.location(s, rooms=1)
         _, coordinator = factories.staff(s, "coordinator")
         _, mediator = factories.staff(s, "mediator", m1)
-    day = (utcnow() + timedelta(days=14)).astimezone(AMS).date()
-    start = datetime.combine(day, time(10), AMS)
+    start = working_day_at(10, calendar=runtime.workdays)  # the API checks it against the real clock
     return {"m1": m1.id, "m2": m2.id, "m3": m3.id, "case": case.id, "people": [p.id for p in case.participants],
             "loc": loc.id, "room": loc.rooms[0].id, "other_room": other.rooms[0].id, "start": start,
             "coordinator": coordinator, "mediator": mediator}
