@@ -20,7 +20,7 @@ from core.problems import Conflict, NotFound
 from scheduler import events
 from scheduler.access import participant_for
 from scheduler.booking import cancel
-from scheduler.models import Appointment, Attendance, MediatorTask, Participant
+from scheduler.models import Appointment, Attendance, Mediator, MediatorTask, Participant
 
 INFORM_OTHER_PARTY = "inform_other_party"
 
@@ -33,6 +33,13 @@ def _participant(session: Session, participant_id: int, actor: User | None) -> P
     if participant is None:
         raise NotFound(f"participant {participant_id} not found")
     return participant
+
+
+def _who_informs(appointment: Appointment) -> list[Mediator]:
+    """The appointment's active mediators; if none is active (all away), the case's active ones; the
+    other party must hear it soon, not when someone is back."""
+    active = [m for m in appointment.mediators if m.active]
+    return active or [m for m in appointment.case.mediators if m.active] or list(appointment.mediators)
 
 
 def withdraw(session: Session, participant_id: int, actor: User | None, now: datetime) -> Participant:
@@ -52,7 +59,7 @@ def withdraw(session: Session, participant_id: int, actor: User | None, now: dat
         cancel(session, appointment_id, actor, now, reason="participant_withdrew", silent_participant_ids=everyone)
         others = [pid for pid in everyone if pid != participant.id]
         if others:
-            for mediator in appointment.mediators:
+            for mediator in _who_informs(appointment):
                 session.add(MediatorTask(mediator_id=mediator.id, case_id=appointment.case_id,
                                          kind=INFORM_OTHER_PARTY, appointment_id=appointment.id,
                                          participant_id=participant.id))

@@ -90,3 +90,23 @@ def test_past_appointments_are_left_alone(database):
         assert not [e for e in s.info["events"] if isinstance(e, events.AppointmentCancelled)]
     with database.session() as s:
         assert s.get(Appointment, a.id).status == "confirmed"
+
+
+def test_the_inform_task_goes_to_a_mediator_who_is_at_work(database):
+    """The meeting's mediator is away (inactive): the other party must still hear it soon, from the case's
+    other mediator, not when the absent one is back."""
+    w = build_world(database)
+    victim, offender = w.participant_ids
+    away, colleague = w.mediator_ids
+    start = TUESDAY_10 + timedelta(days=7)
+    with database.write_session() as s:
+        meeting = booking.book(s, request(w, start=start, kind="meeting", minutes=120, participant_ids=(victim, offender),
+                                          arrivals={offender: start + timedelta(minutes=15)}), None, NOW, policy=POLICY)
+    with database.write_session() as s:
+        from scheduler.models import Mediator
+        s.get(Mediator, away).active = False
+    with database.write_session() as s:
+        withdraw(s, victim, None, NOW + timedelta(minutes=5))
+    with database.session() as s:
+        tasks = s.scalars(select(MediatorTask)).all()
+    assert {(t.kind, t.appointment_id, t.mediator_id) for t in tasks} == {(INFORM_OTHER_PARTY, meeting.id, colleague)}
