@@ -7,7 +7,9 @@ sync, purge (notifications/periodic.py): every worker starts one, a database
 lock lets one win each tick. It is a process, not a thread, because the
 worker forks a work horse per job and a fork must not copy a lock a thread
 holds; for the same reason the worker loads everything before it forks
-(core/preload.py).
+(core/preload.py). The worker is a `PendelWorker` (core/worker_liveness.py):
+its death shows in Redis within half a minute and takes its work horse
+along, so the dispatcher sends the messages it had claimed again at once.
 """
 from __future__ import annotations
 
@@ -30,10 +32,9 @@ def main(argv: list[str]) -> int:
     if not settings.redis_url:
         print("pendel worker: REDIS_URL is not set; without it the dev server runs its own worker", file=sys.stderr)
         return 2
-    from rq import Worker
-
     from app import build_process_runtime
     from core.jobcontext import set_job_runtime
+    from core.worker_liveness import PendelWorker
 
     runtime = build_process_runtime(settings)
     set_job_runtime(runtime)
@@ -42,7 +43,7 @@ def main(argv: list[str]) -> int:
     if not burst:  # a burst run only drains the queues (scripts, tests); it dispatches nothing new
         periodic = start_periodic_process()
     preload_for_fork(runtime)
-    worker = Worker([queue(runtime.redis, n) for n in names], connection=runtime.redis)
+    worker = PendelWorker([queue(runtime.redis, n) for n in names], connection=runtime.redis)
     try:
         worker.work(burst=burst, with_scheduler=True)
     finally:

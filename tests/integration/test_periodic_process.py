@@ -13,6 +13,7 @@ from core.runtime import Runtime
 from tests.integration.delivery_support import (QUEUE, child_pids, conn, delivery, private_redis,  # noqa: F401
                                                 wait_until, worker_env)
 from tests.support.fixtures import smtp_server, twilio_standin  # noqa: F401 - the fixtures
+from tests.support.private_redis import is_running
 
 
 def _cmdline(pid: int) -> str:
@@ -21,14 +22,6 @@ def _cmdline(pid: int) -> str:
             return f.read().replace(b"\0", b" ").decode()
     except OSError:
         return ""
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_the_periodic_child_stops_when_its_worker_is_killed(delivery: Runtime, conn: redis.Redis,  # noqa: F811
@@ -42,7 +35,7 @@ def test_the_periodic_child_stops_when_its_worker_is_killed(delivery: Runtime, c
         children = child_pids(proc.pid)  # the periodic process (and multiprocessing's resource tracker)
         os.kill(proc.pid, signal.SIGKILL)  # the worker dies without cleaning up
         proc.wait(10)
-        wait_until(lambda: not any(_alive(p) for p in children), timeout=15,
+        wait_until(lambda: not any(is_running(p) for p in children), timeout=15,
                    what="the orphaned periodic process to stop")
     finally:
         if proc.poll() is None:

@@ -227,7 +227,7 @@ def test_connect_redis_with_url_gives_real_redis(real_redis: redis.Redis) -> Non
     conn = connect_redis(Settings(environment="testing", secret_key="x", redis_url=REDIS_TEST_URL))
     try:
         assert type(conn) is redis.Redis
-        assert conn.connection_pool.connection_kwargs["db"] == 13
+        assert conn.connection_pool.connection_kwargs["db"] == int(REDIS_TEST_URL.rsplit("/", 1)[1])
         assert conn.ping() is True
     finally:
         conn.close()
