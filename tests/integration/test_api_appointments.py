@@ -13,6 +13,7 @@ from core.db import utcnow
 from scheduler.models import Appointment, Case, Mediator, Reservation
 from tests import factories
 from tests.conftest import both_databases
+from tests.support import days
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
@@ -36,10 +37,7 @@ def world(runtime: Any) -> dict[str, Any]:
 
 def working_day(runtime: Any, days_ahead: int = 14) -> datetime:
     """Local midnight of the first working day at least `days_ahead` days from now."""
-    day = (utcnow() + timedelta(days=days_ahead)).astimezone(AMS).date()
-    while not runtime.workdays.is_working_day(day):
-        day += timedelta(days=1)
-    return datetime.combine(day, time(0), AMS)
+    return days.local(days.working_day(days_ahead, runtime.workdays), 0)
 
 
 def at(day: datetime, hour: int, minute: int = 0) -> datetime:
