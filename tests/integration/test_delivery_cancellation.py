@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import redis
 from rq import Queue
@@ -25,6 +24,7 @@ from tests import factories
 from tests.integration.delivery_support import (NUMBER, QUEUE, conn, delivery, dispatch,  # noqa: F401 - fixtures
                                                 private_redis, row_locked, run_until_settled, wait_until, work)
 from tests.integration.test_dispatch import id_base, make_row, rows
+from tests.support.days import local, working_day
 from tests.support.fixtures import smtp_server, twilio_standin  # noqa: F401 - the fixtures
 from tests.support.twilio_standin import TwilioStandin
 from tests.integration.booking_helpers import POLICY
@@ -37,17 +37,14 @@ def assert_all_final(db: Database) -> None:
 # --- (f) cancelled after it was queued -------------------------------------------------------
 
 def _appointments(db: Database, count: int) -> tuple[list[int], list[int]]:
-    """`count` confirmed phone intakes next week, each with its own participant."""
-    tz = ZoneInfo("Europe/Amsterdam")
-    day = (utcnow().astimezone(tz) + timedelta(days=7)).date()
-    while day.weekday() != 1:  # a Tuesday
-        day += timedelta(days=1)
+    """`count` confirmed phone intakes on a working day next week, each with its own participant."""
+    day = working_day(7)  # booking refuses a closed day: a plain "Tuesday" may be King's Day or Christmas
     with db.write_session() as s:
         mediator = factories.mediator(s)
         case = factories.case(s, [mediator], roles=("victim",) * count)
         ids = []
         for i, participant in enumerate(case.participants):
-            start = datetime.combine(day, datetime.min.time().replace(hour=10 + 2 * i), tz)
+            start = local(day, 10 + 2 * i)
             appointment = book(s, BookingRequest(case_id=case.id, kind="intake", mode="phone", start=start,
                                                  end=start + timedelta(hours=1), mediator_ids=(mediator.id,),
                                                  participant_ids=(participant.id,)), None, now=utcnow(), policy=POLICY)
