@@ -215,7 +215,8 @@ def _reply(session: Session, settings: Settings, msg: Inbound, people: list[Part
     reason = response if previous != "cannot_come" else "coming_after_all"
     notify(session, settings, appointment.mediators,
            Notice(f"sms-in:{msg.sid}:{reason}:a{appointment.id}", reason, appointment.case.reference,
-                  participant.id, start=attendance.arrival or appointment.start), now)
+                  participant.id, start=attendance.arrival or appointment.start,
+                  appointment_id=appointment.id), now)
     return True
 
 

@@ -7,9 +7,12 @@ their number or email changed after it was written, is the mediator's
 to follow up personally: they get an email (kind `mediator_notice`) in the
 same transaction as the change. The subject names neither the participant
 nor the case; the body names the case reference and Pendel's participant
-number, never the person. Notices carry no participant or appointment id on
-the row on purpose: a withdrawal or a rescheduling cancels a participant's or
-an appointment's pending messages, and these report something that happened.
+number, never the person. A notice about an appointment (a reply to its
+reminder, a message about it that failed) carries the appointment's id, so
+staff find it with the appointment (`/api/v1/messages?appointment_id=`), but
+no version and no participant id: withdrawing an appointment's or a
+participant's pending messages (a reschedule, a cancellation, a withdrawal)
+leaves it, for it reports something that happened (outbox.cancel_pending).
 """
 from __future__ import annotations
 
@@ -40,6 +43,7 @@ class Notice:
     start: datetime | None = None  # the appointment it is about, if any (UTC-aware)
     text: str | None = None        # the participant's own words (sms_reply only)
     error: str | None = None       # the provider's error code (sms_failed only)
+    appointment_id: int | None = None  # the appointment it is about, if any: the row is linked to it
 
 
 def notify(session: Session, settings: Settings, mediators: Iterable[Mediator], notice: Notice,
@@ -60,7 +64,8 @@ def notify(session: Session, settings: Settings, mediators: Iterable[Mediator], 
         row_id = add_message(session, NewMessage(
             key=f"{notice.key}:m{mediator.id}", kind="mediator_notice", channel="email",
             recipient_kind="mediator", to=mediator.email, language=MEDIATOR_LANGUAGE, body=rendered.text,
-            subject=rendered.subject, html_body=rendered.html, mediator_id=mediator.id), now)
+            subject=rendered.subject, html_body=rendered.html, mediator_id=mediator.id,
+            appointment_id=notice.appointment_id), now)
         queued += row_id is not None
     return queued
 
@@ -86,7 +91,8 @@ def notify_failed_message(session: Session, settings: Settings, row_id: int, now
     return notify(session, settings, participant.case.mediators,
                   Notice(f"dead:{row.id}", reason, participant.case.reference, participant.id,
                          start=appointment.start if appointment else None,
-                         error=(row.last_error or "")[:80] or None), now)
+                         error=(row.last_error or "")[:80] or None,
+                         appointment_id=appointment.id if appointment else None), now)
 
 
 def notify_address_changed(session: Session, settings: Settings, row_id: int, now: datetime) -> int:
@@ -106,4 +112,5 @@ def notify_address_changed(session: Session, settings: Settings, row_id: int, no
            else f"address:{row.id}")
     return notify(session, settings, participant.case.mediators,
                   Notice(key, "address_changed", participant.case.reference, participant.id,
-                         start=appointment.start if appointment else None), now)
+                         start=appointment.start if appointment else None,
+                         appointment_id=appointment.id if appointment else None), now)

@@ -64,7 +64,10 @@ def _open(appointment_id: int | None, participant_id: int | None) -> Update:
         raise ValueError("name an appointment or a participant")
     stmt = update(OutboxMessage).where(OutboxMessage.status.in_(OPEN_STATUSES))
     if appointment_id is not None:
-        stmt = stmt.where(OutboxMessage.appointment_id == appointment_id)
+        # Messages about a version of the appointment; a mediator notice linked to it without a version
+        # (a participant's reply to its reminder) reports what happened and goes regardless.
+        stmt = stmt.where(OutboxMessage.appointment_id == appointment_id,
+                          OutboxMessage.appointment_version.is_not(None))
     if participant_id is not None:
         stmt = stmt.where(OutboxMessage.participant_id == participant_id)
     return stmt

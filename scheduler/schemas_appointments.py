@@ -87,6 +87,13 @@ class Cancel(RequestModel):
     reason: CancelReason = "cancelled"
 
 
+class ReplyOut(ResponseModel):
+    """A participant's reply by text to a reminder (1 = coming, 2 = cannot come); the latest counts."""
+
+    response: Literal["coming", "cannot_come"]
+    responded_at: UtcDatetime
+
+
 class AppointmentOut(ResponseModel):
     id: int
     case_id: int
@@ -104,6 +111,8 @@ class AppointmentOut(ResponseModel):
     waiting_area_override: bool
     waiting_area_reason: str | None
     outside_hours_reason: str | None
+    replies: dict[int, ReplyOut] = Field(description="Participant id → their reply to a reminder by text, if "
+                                                     "any; a reschedule clears it")
 
     @classmethod
     def of(cls, row: Appointment) -> AppointmentOut:
@@ -113,7 +122,9 @@ class AppointmentOut(ResponseModel):
                    arrivals={a.participant_id: a.arrival for a in row.attendances if a.arrival is not None},
                    status=row.status, hold_expires_at=row.hold_expires_at, cancel_reason=row.cancel_reason,
                    waiting_area_override=row.waiting_area_override, waiting_area_reason=row.waiting_area_reason,
-                   outside_hours_reason=row.outside_hours_reason)
+                   outside_hours_reason=row.outside_hours_reason,
+                   replies={a.participant_id: ReplyOut(response=a.response, responded_at=a.responded_at)
+                            for a in row.attendances if a.response is not None and a.responded_at is not None})
 
 
 class AppointmentList(ResponseModel):

@@ -75,7 +75,8 @@ def test_coordinator_books_on_a_mediators_behalf(client: Any, world: dict[str, A
                     "room_id": world["rooms"][0], "participant_ids": world["mine_people"],
                     "arrivals": {str(world["mine_people"][1]): utc(start + timedelta(minutes=15))},
                     "status": "confirmed", "hold_expires_at": None, "cancel_reason": None,
-                    "waiting_area_override": False, "waiting_area_reason": None, "outside_hours_reason": None}
+                    "waiting_area_override": False, "waiting_area_reason": None, "outside_hours_reason": None,
+                    "replies": {}}
     assert client.get(f"/api/v1/appointments/{data['id']}", headers=world["mediator1"]).get_json() == data
 
 

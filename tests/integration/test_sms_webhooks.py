@@ -11,8 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from core.db import utcnow
 from notifications.inbound_models import InboundMessage
+from scheduler.booking import cancel
 from scheduler.models import Attendance, Participant
+from tests import factories
 from tests.conftest import both_databases, with_settings
 from tests.integration.sms_helpers import BASE, build_world, messages, post, sid, snapshot, status, text_in
 
@@ -202,3 +205,26 @@ def test_no_text_to_a_sender_reveals_the_case(client: Any, runtime: Any, world: 
         lowered = reply.body.lower()
         assert not [w for w in REVEALING if w in lowered], reply.body
         assert not any(name.lower() in lowered for name in world["names"])
+
+
+def test_a_reply_shows_on_the_appointment_and_the_mediators_notice_is_linked_to_it(
+        client: Any, runtime: Any, world: dict[str, Any]) -> None:
+    """Staff see "2 = I can't come" on the appointment in the API, and the notice with its messages; the
+    notice reports what happened, so cancelling the appointment (which withdraws its messages) leaves it."""
+    with runtime.db.write_session() as s:
+        headers = factories.staff(s, "coordinator")[1]
+    text_in(client, world["phone"], "2")
+    appointment = client.get(f"/api/v1/appointments/{world['appointment']}", headers=headers).get_json()
+    with runtime.db.session() as s:
+        responded_at = s.get(Attendance, (world["appointment"], world["victim"])).responded_at
+    assert appointment["replies"] == {str(world["victim"]): {
+        "response": "cannot_come", "responded_at": responded_at.isoformat().replace("+00:00", "Z")}}
+    listed = client.get(f"/api/v1/messages?appointment_id={world['appointment']}", headers=headers).get_json()
+    assert [(m["kind"], m["recipient_kind"], m["mediator_id"]) for m in listed["messages"]
+            if m["recipient_kind"] == "mediator"] == [("mediator_notice", "mediator", world["m1"])]
+    with runtime.db.write_session() as s:
+        cancel(s, world["appointment"], None, utcnow())
+    (notice,) = messages(runtime, "mediator_notice")[:1]
+    assert (notice.appointment_id, notice.appointment_version, notice.status) == (world["appointment"], None,
+                                                                                  "pending")
+    assert {m.status for m in messages(runtime, "appointment_reminder")} == {"cancelled"}
