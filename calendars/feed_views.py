@@ -1,7 +1,8 @@
 """GET /calendars/feeds/<token>.ics — the one URL a calendar app can subscribe to.
 
 The token sits in the path because calendar apps can only GET a URL (no
-header, no POST), which is why DESIGN invariant 6 says "where possible".
+header, no POST): tokens stay out of logged URLs only where a header or POST
+can carry them (invariant 6 in docs/architecture.md).
 What we can do instead:
 
 - The access log never sees it: `install_feed_log_filter` masks the path in

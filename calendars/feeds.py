@@ -3,7 +3,7 @@
 No Flask here: the view (calendars.feed_views), the API (calendars.feed_api)
 and tests call these functions with a session.
 
-Tokens (DESIGN invariant 4): 256 random bits from `secrets`, of which only the
+Tokens (invariant 4 in docs/architecture.md): 256 random bits from `secrets`, of which only the
 SHA-256 is stored (the same digest as API tokens, core.auth.token_digest), so
 a copy of the database opens no feed. Issuing a token revokes the owner's
 earlier ones: there is one live feed URL per owner, and "rotate" is simply

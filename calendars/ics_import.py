@@ -1,4 +1,4 @@
-"""Turn an iCalendar feed into busy intervals (issue 4, DESIGN invariant 2).
+"""Turn an iCalendar feed into busy intervals (invariant 2 in docs/architecture.md).
 
 Pure: bytes in, UTC intervals out; no DB, HTTP or Flask, so the sync job,
 the upload view, the CalDAV adapter and the benchmark all share it.

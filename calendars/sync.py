@@ -1,4 +1,4 @@
-"""Sync a calendar source into busy blocks (issue 4, DESIGN invariant 2).
+"""Sync a calendar source into busy blocks (invariant 2 in docs/architecture.md).
 
 Shape of one sync, and why:
 

@@ -1,4 +1,4 @@
-"""Only Twilio talks to the Twilio webhooks (DESIGN invariant 4).
+"""Only Twilio talks to the Twilio webhooks (invariant 4 in docs/architecture.md).
 
 Twilio signs every webhook with the account's auth token: an HMAC over the
 full URL it called (query string included) followed by the sorted POST

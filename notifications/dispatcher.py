@@ -30,7 +30,7 @@ is claimed before its lease ends only on positive word that its job is no
 longer running, never because time passed.
 
 Job ids carry the attempt because RQ 3 keeps an id taken while the job's record
-exists (DESIGN.md), and RQ only allows letters, digits, `_` and `-` in an id
+exists (a failed one's until its failure TTL), and RQ only allows letters, digits, `_` and `-` in an id
 (so `outbox-12-3`, not `outbox:12:3`). The send job returns early when the
 row's attempt is no longer its own, so a late duplicate job does nothing.
 

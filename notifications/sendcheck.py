@@ -1,4 +1,4 @@
-"""The send-time check (DESIGN invariant 3): may this message still go, now?
+"""The send-time check (invariant 3 in docs/architecture.md): may this message still go, now?
 
 A message is written when something happens, but sent later — seconds later
 normally, days later for a reminder, much later after retries. Between the

@@ -1,6 +1,6 @@
 """API models for people and places (mediators, locations, rooms), plus shared field types.
 
-Field names are DESIGN.md's. Request models are strict and refuse unknown
+Field names are the API contract's (docs/architecture.md). Request models are strict and refuse unknown
 fields (core.api.RequestModel); PATCH models mark every field MISSING by
 default, so "not sent" differs from an explicit null (which only nullable
 fields accept). Phone numbers are stored in E.164, e-mail addresses checked.

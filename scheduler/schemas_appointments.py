@@ -1,4 +1,4 @@
-"""API models for appointments, availability and reassignment (field names from DESIGN.md)."""
+"""API models for appointments, availability and reassignment (field names as in docs/architecture.md)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta

@@ -1,4 +1,4 @@
-"""API models for cases, participants and mediator tasks (field names from DESIGN.md)."""
+"""API models for cases, participants and mediator tasks (field names as in docs/architecture.md)."""
 from __future__ import annotations
 
 from typing import Annotated, Literal

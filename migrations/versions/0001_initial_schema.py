@@ -231,7 +231,7 @@ def upgrade() -> None:
     op.create_index('ix_reservations_mediator_span', 'reservations', ['mediator_id', 'starts_at', 'ends_at'], unique=False)
     op.create_index('ix_reservations_room_span', 'reservations', ['room_id', 'starts_at', 'ends_at'], unique=False)
     if is_postgres:
-        # No double booking (DESIGN.md invariant 1), enforced by the database itself.
+        # No double booking (invariant 1 in docs/architecture.md), enforced by the database itself.
         for statement in EXCLUSIONS.values():
             op.execute(statement)
 

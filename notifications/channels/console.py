@@ -5,7 +5,7 @@ outbox path (dispatcher, RQ job, send-time checks, status) should run the same
 as in production; only the last step differs. The text itself stays on the
 outbox row, where staff can read it; the log gets only the message id, the
 channel and, for SMS, the length, because logs must carry no phone numbers,
-addresses, names or message text (DESIGN invariant 6).
+addresses, names or message text (docs/retention.md).
 """
 from __future__ import annotations
 

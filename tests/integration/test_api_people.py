@@ -1,4 +1,4 @@
-"""Mediators, locations and rooms over the JSON API: field names of DESIGN.md, roles, validation."""
+"""Mediators, locations and rooms over the JSON API: field names of the API contract, roles, validation."""
 from __future__ import annotations
 
 from typing import Any

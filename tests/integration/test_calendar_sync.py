@@ -1,4 +1,4 @@
-"""calendars.sync against a real feed server on loopback and real PostgreSQL (DESIGN invariant 2).
+"""calendars.sync against a real feed server on loopback and real PostgreSQL (invariant 2 in docs/architecture.md).
 
 What each test observes is the database: the source row and its busy blocks.
 "Nothing written" is shown by the blocks keeping their row ids — a sync that

@@ -266,7 +266,7 @@ def test_thread_worker_runs_an_enqueued_job(database: Database, job_runtime: Run
 
 
 def test_thread_worker_installs_no_signal_handlers() -> None:
-    # The reason it can live in a thread at all (DESIGN.md): no signals, timer-based timeouts.
+    # The reason it can live in a thread at all (core/queue.py, ThreadWorker): no signals, timer-based timeouts.
     from rq.timeouts import TimerDeathPenalty
 
     assert issubclass(ThreadWorker, SimpleWorker)
