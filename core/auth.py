@@ -1,25 +1,35 @@
-"""Staff sign-in: hashed passwords, hashed API tokens, and the guards views use.
+"""Staff sign-in: hashed passwords, hashed API tokens, server-side sessions, and the guards views use.
 
-Pages use the Flask session (signed cookie); the API uses bearer tokens of
-which only a SHA-256 is stored. Which cases a signed-in user may see is decided
-in scheduler's queries, not here: this module only says who is asking.
+The JSON API takes bearer tokens only (of which only a SHA-256 is stored); a
+session cookie does not open it, so no other site can make a signed-in
+browser call it. Pages use a session: the signed cookie holds only a random
+token naming a row of core.sessions, which sign-out, the idle and the
+absolute lifetime end on the server. A POST from a page must come from
+Pendel's own pages (its Origin, or failing that its Referer, is
+PUBLIC_BASE_URL's origin) until the forms carry CSRF tokens. Which cases a
+signed-in user may see is decided in scheduler's queries, not here: this
+module only says who is asking.
 """
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 from functools import wraps
 from typing import Any, Callable, TypeVar
+from urllib.parse import urlsplit
 
-from flask import Flask, Request, g, redirect, request, session as web_session, url_for
+from flask import Flask, Request, g, redirect, render_template, request, session as web_session, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from core import sessions
 from core.db import utcnow
 from core.models import ROLES, ApiToken, User
 from core.problems import Forbidden, Problem
+from core.runtime import current, db_session
 
 F = TypeVar("F", bound=Callable[..., Any])
 TOKEN_PREFIX = "pdl_"
@@ -85,33 +95,94 @@ def current_user() -> User | None:
 
 
 def _load_api_user(db: Session) -> User:
+    """Bearer tokens only: a browser's session cookie, sent along by any site's form, opens nothing here."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        user = user_for_token(db, token.strip())
-        if user is None:
-            raise Unauthorized("the bearer token is unknown or revoked")
-        return user
-    user = _session_user(db)
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send Authorization: Bearer <token> (a session cookie does not open the API)")
+    user = user_for_token(db, token.strip())
     if user is None:
-        raise Unauthorized("sign in, or send Authorization: Bearer <token>")
+        raise Unauthorized("the bearer token is unknown or revoked")
     return user
 
 
 def _session_user(db: Session) -> User | None:
-    user_id = web_session.get("user_id")
-    if not isinstance(user_id, int):
+    """The user of the live server-side session the cookie names; a dead one is dropped from the cookie."""
+    token = web_session.get("sid")
+    if not isinstance(token, str):
         return None
-    user = db.get(User, user_id)
-    return user if user is not None and user.active else None
+    runtime, now = current(), utcnow()
+    lifetimes = sessions.Lifetimes.of(runtime.settings)
+    row = sessions.find(db, token)
+    live = row is not None and sessions.is_live(row, now, lifetimes)
+    if row is not None and row.ended_at is None and not live:  # idle or too old: over for good
+        with runtime.db.write_session() as write:
+            sessions.end(write, token, now)
+    user = db.get(User, row.user_id) if row is not None and live else None
+    if row is None or user is None or not user.active:
+        web_session.pop("sid", None)
+        return None
+    if sessions.needs_touch(row, now, lifetimes):
+        with runtime.db.write_session() as write:
+            sessions.touch(write, row.id, now)
+    return user
+
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _origin(url: str | None) -> str | None:
+    """scheme://host[:port] of a URL, lower-case, without a default port; None for "null" and the like."""
+    try:
+        parts = urlsplit(url or "")
+        port = parts.port
+    except ValueError:
+        return None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "")
+    if scheme not in ("http", "https") or not host:
+        return None
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}" + (f":{port}" if port and port != {"http": 80, "https": 443}[scheme] else "")
+
+
+def _loopback(host: str | None) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
+def from_own_pages() -> bool:
+    """Whether this request may be a form of Pendel's own pages, by its Origin (or Referer).
+
+    Browsers send Origin with every POST, so a form on another site shows
+    itself; a missing Origin with another site's Referer is cross-site too.
+    A request with neither comes from no browser page at all (a script holding
+    the cookie could send any header anyway). Pages are trusted at
+    PUBLIC_BASE_URL and, on a loopback address (`make run` at 127.0.0.1 or
+    localhost, a test server on a free port), at the address the browser itself
+    asked for: only a page served from there carries that Origin.
+    """
+    trusted = {_origin(current().settings.public_base_url)}
+    if _loopback(urlsplit(request.host_url).hostname):
+        trusted.add(_origin(request.host_url))
+    trusted.discard(None)
+    if "Origin" in request.headers:
+        return _origin(request.headers["Origin"]) in trusted
+    referer = request.headers.get("Referer")
+    return not referer or _origin(referer) in trusted
+
+
+def refuse_cross_site() -> Any:
+    """The answer to a form posted from elsewhere: nothing changed, and where to open Pendel instead."""
+    return render_template("core/cross_site.html", base=current().settings.public_base_url), 403
 
 
 def api_auth(*roles: str) -> Callable[[F], F]:
-    """Guard an API view: a valid token (or a signed-in session) and one of `roles`."""
+    """Guard an API view: a valid bearer token and one of `roles`."""
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from core.runtime import db_session
             user = _load_api_user(db_session())
             if roles and user.role not in roles:
                 raise Forbidden(f"this needs the role {' or '.join(roles)}")
@@ -122,10 +193,11 @@ def api_auth(*roles: str) -> Callable[[F], F]:
 
 
 def login_required(view: F) -> F:
-    """Guard a staff page: redirect to the sign-in page when nobody is signed in."""
+    """Guard a staff page: a live session (else the sign-in page), and a POST only from our own pages."""
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from core.runtime import db_session
+        if request.method not in SAFE_METHODS and not from_own_pages():
+            return refuse_cross_site()
         user = _session_user(db_session())
         if user is None:
             return redirect(url_for("auth.login", next=request.path))
@@ -135,9 +207,23 @@ def login_required(view: F) -> F:
 
 
 def sign_in(user: User) -> None:
+    """A new server-side session (the browser's earlier one, if any, ends) named by a fresh cookie."""
+    runtime, now = current(), utcnow()
+    with runtime.db.write_session() as write:
+        if isinstance(web_session.get("sid"), str):
+            sessions.end(write, web_session["sid"], now)
+        token = sessions.begin(write, user, now, sessions.Lifetimes.of(runtime.settings))
     web_session.clear()
-    web_session["user_id"] = user.id
-    web_session["signed_in_at"] = utcnow().isoformat()
+    web_session["sid"] = token
+
+
+def sign_out() -> None:
+    """End the session on the server: a copy of the cookie kept anywhere opens nothing afterwards."""
+    token = web_session.get("sid")
+    if isinstance(token, str):
+        with current().db.write_session() as write:
+            sessions.end(write, token, utcnow())
+    web_session.clear()
 
 
 class CookieSessions(SecureCookieSessionInterface):

@@ -15,6 +15,8 @@ from typing import Mapping
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import limits
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 ENVIRONMENTS = ("production", "development", "testing")
@@ -79,6 +81,13 @@ class Settings:
     calendar_allow_private_addresses: bool = False  # tests and on-premise calendar servers
     voice_nl: str = "Polly.Lotte"  # the phone line's Twilio <Say> voices (telephony)
     voice_en: str = "Polly.Amy"
+    # Staff sign-in (core.auth, core.sessions, core.signin_limits): a session ends after this long
+    # unused, and at the latest this long after sign-in; failed sign-ins are limited per account and
+    # per address (limits in Flask-Limiter's notation, e.g. "5 per 15 minutes").
+    session_idle_minutes: int = 60
+    session_max_hours: int = 12
+    sign_in_limit_account: str = "5 per 15 minutes"
+    sign_in_limit_address: str = "20 per 15 minutes"
 
     def reminders_for(self, kind: str) -> tuple[int, ...]:
         return dict(self.reminder_minutes).get(kind, DEFAULT_REMINDER_MINUTES)
@@ -164,6 +173,20 @@ def _reminders(env: Mapping[str, str]) -> tuple[tuple[str, tuple[int, ...]], ...
         name = f"REMINDER_OFFSETS_{kind.upper()}"
         out.append((kind, parse(name, env[name]) if name in env else default))
     return tuple(out)
+
+
+def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str:
+    """One limit in Flask-Limiter's notation ("5 per 15 minutes", "5/15minutes"), at least one attempt."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        items = limits.parse_many(raw)
+    except ValueError:
+        items = []
+    if len(items) != 1 or items[0].amount < 1:
+        raise ConfigError(f"{name} must be one limit like '5 per 15 minutes', got {raw!r}")
+    return raw
 
 
 def _office_phone(env: Mapping[str, str], environment: str) -> str | None:
@@ -293,7 +316,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         calendar_allow_private_addresses=_bool(env, "CALENDAR_ALLOW_PRIVATE_ADDRESSES", False),
         voice_nl=env.get("VOICE_NL") or Settings.voice_nl,
         voice_en=env.get("VOICE_EN") or Settings.voice_en,
+        session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", Settings.session_idle_minutes, 1, 24 * 60),
+        session_max_hours=_int(env, "SESSION_MAX_HOURS", Settings.session_max_hours, 1, 24 * 30),
+        sign_in_limit_account=_rate_limit(env, "SIGN_IN_LIMIT_ACCOUNT", Settings.sign_in_limit_account),
+        sign_in_limit_address=_rate_limit(env, "SIGN_IN_LIMIT_ADDRESS", Settings.sign_in_limit_address),
     )
     if settings.office_opens >= settings.office_closes:
         raise ConfigError("OFFICE_OPENS must be before OFFICE_CLOSES")
+    if settings.session_idle_minutes > settings.session_max_hours * 60:
+        raise ConfigError("SESSION_IDLE_MINUTES must not be longer than SESSION_MAX_HOURS")
     return settings

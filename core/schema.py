@@ -4,6 +4,7 @@ Packages added later (calendars, telephony, notifications) add their model
 module to this list.
 """
 import core.models  # noqa: F401
+import core.sessions  # noqa: F401
 import scheduler.models  # noqa: F401
 import notifications.models  # noqa: F401
 import calendars.models  # noqa: F401

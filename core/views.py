@@ -1,17 +1,27 @@
 """Sign-in pages and the health endpoints."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from flask import Blueprint, jsonify, redirect, render_template, request, session as web_session, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 from sqlalchemy import select, text
 
-from core.auth import check_password, sign_in
+from core.auth import check_password, from_own_pages, refuse_cross_site, sign_in, sign_out
 from core.models import User
 from core.runtime import current, db_session
+from core.signin_limits import DEVICE_COOKIE, DEVICE_COOKIE_DAYS, SignInLimits
 
 auth_bp = Blueprint("auth", __name__, template_folder="templates")
 health_bp = Blueprint("health", __name__)
+WRONG = "Onbekend e-mailadres of verkeerd wachtwoord. / Unknown email or wrong password."
+
+
+@auth_bp.record_once
+def _install_limits(state: BlueprintSetupState) -> None:
+    """One counter per app, on its settings (Redis when REDIS_URL is set)."""
+    state.app.extensions["pendel_sign_in_limits"] = SignInLimits(state.app.extensions["pendel"].settings)
 
 
 def _safe_next(target: str | None) -> str:
@@ -23,24 +33,50 @@ def _safe_next(target: str | None) -> str:
     return url_for("staff.home")
 
 
+def _wait_text(seconds: int) -> str:
+    if seconds < 60:
+        nl, en = f"{seconds} seconden" if seconds != 1 else "1 seconde", f"{seconds} second{'s' if seconds != 1 else ''}"
+    else:
+        minutes = -(-seconds // 60)
+        nl, en = f"{minutes} minuten" if minutes != 1 else "1 minuut", f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return (f"Te veel mislukte aanmeldpogingen. Probeer het over {nl} opnieuw. "
+            f"/ Too many failed sign-in attempts. Please try again in {en}.")
+
+
 @auth_bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    error = None
-    if request.method == "POST":
-        email = (request.form.get("email") or "").strip().lower()
-        password = request.form.get("password") or ""
-        user = db_session().scalar(select(User).where(User.email == email))
-        if check_password(user, password):
-            assert user is not None
-            sign_in(user)
-            return redirect(_safe_next(request.args.get("next")))
-        error = "Onbekend e-mailadres of verkeerd wachtwoord. / Unknown email or wrong password."
-    return render_template("core/login.html", error=error), 401 if error else 200
+    if request.method == "GET":
+        return render_template("core/login.html", error=None)
+    if not from_own_pages():
+        return refuse_cross_site()
+    email = (request.form.get("email") or "").strip().lower()
+    password = request.form.get("password") or ""
+    limits: SignInLimits = current_app.extensions["pendel_sign_in_limits"]
+    attempt = limits.attempt(email, request.remote_addr, request.cookies.get(DEVICE_COOKIE))
+    wait = limits.wait_seconds(attempt, time.time())
+    if wait:  # not even the right password is checked until the window has passed
+        page = render_template("core/login.html", error=_wait_text(wait))
+        return page, 429, {"Retry-After": str(wait)}
+    user = db_session().scalar(select(User).where(User.email == email))
+    if not check_password(user, password):
+        limits.failed(attempt)
+        return render_template("core/login.html", error=WRONG), 401
+    assert user is not None
+    limits.succeeded(attempt)
+    sign_in(user)
+    response = redirect(_safe_next(request.args.get("next")))
+    if not attempt.known_device:
+        settings = current().settings
+        response.set_cookie(DEVICE_COOKIE, limits.device_cookie(attempt), max_age=DEVICE_COOKIE_DAYS * 86400,
+                            httponly=True, samesite="Lax", secure=settings.public_base_url.startswith("https://"))
+    return response
 
 
 @auth_bp.post("/logout")
 def logout() -> Any:
-    web_session.clear()
+    if not from_own_pages():
+        return refuse_cross_site()
+    sign_out()
     return redirect(url_for("auth.login"))
 
 
@@ -76,6 +112,4 @@ def add_nav_item(app: Any, endpoint: str, label_nl: str, label_en: str) -> None:
 
 @auth_bp.app_context_processor
 def _nav() -> dict[str, Any]:
-    from flask import current_app
-
     return {"nav_items": current_app.extensions.get("pendel_nav", [])}

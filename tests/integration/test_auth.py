@@ -1,16 +1,22 @@
 """Staff sign-in: hashed passwords and tokens, the login page, and what guards pages and the API."""
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any, Iterator
 
 import pytest
+import time_machine
 from sqlalchemy import select, update
 
+from core import sessions
 from core.auth import check_password, create_user, hash_password, issue_token, token_digest, user_for_token
 from core.db import Database, utcnow
 from core.models import ApiToken, User
 from core.schema import metadata
+from scheduler.models import Participant
 from tests import factories
+from tests.conftest import with_settings
 
 PASSWORD = "correct horse battery"
 
@@ -220,7 +226,7 @@ def test_logout_is_a_post_and_clears_the_session(client: Any, database: Database
     assert client.get("/").status_code == 200
     assert client.get("/logout").status_code == 405  # a link or an image cannot sign anyone out
     assert client.get("/").status_code == 200
-    response = client.post("/logout")
+    response = client.post("/logout", headers={"Origin": "https://pendel.test"})
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
     after = client.get("/")
@@ -237,12 +243,169 @@ def test_session_of_a_deactivated_user_no_longer_opens_pages(client: Any, databa
 
 
 def test_session_cookie_is_signed(client: Any, database: Database, app: Any) -> None:
-    # A cookie made with another secret key is not accepted.
+    # A cookie made with another secret key is not accepted, even carrying a live session's token.
     from flask.sessions import SecureCookieSessionInterface
 
-    user_id = _user(database)
+    with database.write_session() as session:
+        user = session.get(User, _user(database))
+        token = sessions.begin(session, user, utcnow(), sessions.Lifetimes(timedelta(hours=1), timedelta(hours=8)))
     app.secret_key = "some-other-secret"
-    forged = SecureCookieSessionInterface().get_signing_serializer(app).dumps({"user_id": user_id})
+    forged = SecureCookieSessionInterface().get_signing_serializer(app).dumps({"sid": token})
     app.secret_key = "test-secret"
     client.set_cookie("session", forged)
     assert client.get("/").status_code == 302
+
+
+# --- the API takes bearer tokens only; pages' POSTs come from our own pages ------------------
+
+OURS = {"Origin": "https://pendel.test"}  # the settings fixture's PUBLIC_BASE_URL
+
+
+def _signed_in(client: Any, database: Database, role: str = "coordinator") -> int:
+    user_id = _user(database, role=role)
+    assert _login(client).status_code == 302
+    return user_id
+
+
+def test_a_session_cookie_does_not_open_the_api(client: Any, database: Database) -> None:
+    _signed_in(client, database)
+    with database.write_session() as session:
+        case = factories.case(session, [factories.mediator(session)])
+        person = case.participants[0].id
+    assert client.get("/").status_code == 200  # the cookie is good for pages
+    me = client.get("/api/v1/me")
+    assert me.status_code == 401 and me.mimetype == "application/problem+json"
+    assert "Bearer" in me.get_json()["detail"]
+    # What a form on another site would send along with the coordinator's cookie.
+    for headers in ({"Origin": "https://evil.example"}, OURS, {}):
+        withdrawn = client.post(f"/api/v1/participants/{person}/withdraw", headers=headers)
+        assert withdrawn.status_code == 401
+    with database.session() as session:
+        assert session.get(Participant, person).withdrawn_at is None
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "https://evil.example"}, {"Origin": "null"}, {"Origin": "https://pendel.test.evil.example"},
+    {"Origin": "http://pendel.test"}, {"Origin": "https://pendel.test:8443"},
+    {"Referer": "https://evil.example/page"}, {"Origin": "https://evil.example", "Referer": "https://pendel.test/"},
+])
+def test_a_post_from_another_site_changes_nothing(client: Any, database: Database, headers: dict[str, str]) -> None:
+    user_id = _signed_in(client, database)
+    for path, form in (("/logout", {}), ("/duty", {"phone": "06 12345678", "on_duty": "on"}),
+                       ("/callbacks/1/claim", {}), ("/login", {"email": "coord@example.org", "password": PASSWORD})):
+        refused = client.post(path, data=form, headers=headers)
+        assert refused.status_code == 403, path
+        html = refused.get_data(as_text=True)
+        assert "niets gewijzigd" in html and "nothing was changed" in html and "https://pendel.test/" in html
+    with database.session() as session:
+        user = session.get(User, user_id)
+        assert (user.phone, user.on_duty) == (None, False)
+    assert client.get("/").status_code == 200  # still signed in: the sign-out was refused too
+
+
+@pytest.mark.parametrize("headers", [OURS, {"Origin": "https://PENDEL.test:443"},
+                                     {"Referer": "https://pendel.test/duty"}, {}])
+def test_a_post_from_our_own_pages_goes_through(client: Any, database: Database, headers: dict[str, str]) -> None:
+    user_id = _signed_in(client, database)
+    saved = client.post("/duty", data={"phone": "06 12345678", "on_duty": "on"}, headers=headers)
+    assert saved.status_code == 303
+    with database.session() as session:
+        assert session.get(User, user_id).on_duty is True
+    assert client.post("/logout", headers=headers).status_code == 302
+    assert client.get("/").status_code == 302
+
+
+@contextmanager
+def _app_with(settings: Any, **changes: Any) -> Iterator[Any]:
+    from app import create_app
+
+    flask_app = create_app(with_settings(settings, **changes))
+    try:
+        yield flask_app
+    finally:
+        flask_app.extensions["pendel"].db.dispose()
+
+
+def test_a_server_on_a_loopback_address_also_takes_its_own_address(settings: Any, database: Database) -> None:
+    """`make run` says PUBLIC_BASE_URL=http://127.0.0.1:5000; a browser at localhost:5000 must work too.
+    Elsewhere only PUBLIC_BASE_URL counts, whatever Host a request names."""
+    with _app_with(settings, public_base_url="http://127.0.0.1:5000") as dev:
+        _user(database)
+        client = dev.test_client()
+        form = {"email": "coord@example.org", "password": PASSWORD}
+        for base in ("http://pendel.intern.example", "http://10.0.0.8:5000"):
+            assert client.post("/login", base_url=base, headers={"Origin": base}, data=form).status_code == 403
+        login = client.post("/login", base_url="http://localhost:5000", headers={"Origin": "http://localhost:5000"},
+                            data=form)
+        assert login.status_code == 302
+        assert client.post("/logout", base_url="http://localhost:5000",
+                           headers={"Origin": "https://evil.example"}).status_code == 403
+        assert client.post("/logout", base_url="http://localhost:5000",
+                           headers={"Origin": "http://127.0.0.1:5000"}).status_code == 302
+
+
+# --- server-side sessions ------------------------------------------------------------------
+
+def _cookie(client: Any) -> str:
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    return cookie.value
+
+
+def test_signing_out_makes_the_old_cookie_worthless(app: Any, client: Any, database: Database) -> None:
+    _signed_in(client, database)
+    kept = _cookie(client)  # what a shared computer, a proxy or a thief may still have
+    assert client.post("/logout", headers=OURS).status_code == 302
+    replay = app.test_client()
+    replay.set_cookie("session", kept)
+    assert replay.get("/").status_code == 302
+    assert replay.get("/callbacks").status_code == 302
+    assert replay.get("/api/v1/me").status_code == 401
+    assert replay.post("/duty", data={"phone": "06 12345678"}, headers=OURS).status_code == 302
+    with database.session() as session:
+        row = session.scalars(select(sessions.StaffSession)).one()
+        assert row.ended_at is not None
+
+
+def test_signing_in_again_ends_the_browsers_earlier_session(app: Any, client: Any, database: Database) -> None:
+    _signed_in(client, database)
+    first = _cookie(client)
+    assert _login(client).status_code == 302
+    assert _cookie(client) != first
+    replay = app.test_client()
+    replay.set_cookie("session", first)
+    assert replay.get("/").status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_a_session_ends_after_the_idle_time(settings: Any, database: Database) -> None:
+    with _app_with(settings, session_idle_minutes=30, session_max_hours=8) as app:
+        client = app.test_client()
+        with time_machine.travel(utcnow(), tick=False) as clock:
+            _signed_in(client, database)
+            for _ in range(4):  # used every 29 minutes: still signed in after almost two hours
+                clock.shift(timedelta(minutes=29))
+                assert client.get("/").status_code == 200
+            kept = _cookie(client)
+            clock.shift(timedelta(minutes=31))
+            assert client.get("/").status_code == 302
+            clock.shift(timedelta(seconds=-90))  # a server whose clock lags: the session stays over
+            replay = app.test_client()
+            replay.set_cookie("session", kept)
+            assert replay.get("/").status_code == 302
+        with database.session() as session:
+            assert session.scalars(select(sessions.StaffSession)).one().ended_at is not None
+
+
+def test_a_session_ends_after_the_absolute_time_however_busy(settings: Any, database: Database) -> None:
+    with _app_with(settings, session_idle_minutes=60, session_max_hours=2) as app:
+        client = app.test_client()
+        with time_machine.travel(utcnow(), tick=False) as clock:
+            _signed_in(client, database)
+            for _ in range(11):
+                clock.shift(timedelta(minutes=10))
+                assert client.get("/").status_code == 200
+            clock.shift(timedelta(minutes=10, seconds=1))
+            assert client.get("/").status_code == 302
+            assert _login(client).status_code == 302  # a new sign-in starts a new session
+            assert client.get("/").status_code == 200
