@@ -53,6 +53,15 @@ def _at(days: int, hour: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=TZ).astimezone(UTC)
 
 
+def _across_a_clock_change(days: int) -> int:
+    """Days from today, half a year or more, to a day on the other side of a clock change from `days`.
+
+    A fixed "185 days on" is winter to summer from December, but summer to summer from early April.
+    """
+    offset = _at(days, 12).astimezone(TZ).utcoffset()
+    return next(d for d in range(150, 400) if _at(d, 12).astimezone(TZ).utcoffset() != offset)
+
+
 @pytest.fixture
 def desk(runtime: Any) -> Desk:
     """A mediator with a case of two named participants and appointments in and out of a room."""
@@ -80,7 +89,7 @@ def desk(runtime: Any) -> Desk:
         ids = {"intake": book(_at(3, 10), "intake", "in_person"),
                "phone": book(_at(4, 14), "preparation", "phone"),
                "meeting": book(_at(5, 10), "meeting", "in_person"),
-               "summer": book(_at(185, 11), "follow_up", "video"),   # the other side of a DST change
+               "summer": book(_at(_across_a_clock_change(3), 11), "follow_up", "video"),
                "expired_hold": book(_at(6, 9), "intake", "video", now=now - timedelta(hours=1),
                                     hold_for=timedelta(minutes=15))}
         other_case = f.case(s, [other])
