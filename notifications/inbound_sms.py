@@ -173,14 +173,19 @@ def _start(session: Session, settings: Settings, msg: Inbound, people: list[Part
     off_by_stop = stopped(session, [p.id for p in people])
     forget_stops(session, off_by_stop)
     changed = [p for p in people if not p.sms_allowed and p.id in off_by_stop]
-    for participant in changed:
+    # The opt-out withdrew the texts waiting for the number, also those of participants whose SMS stayed
+    # on (the provider reported the number unsubscribed: notifications.verdicts): theirs come back too.
+    still_on = [p for p in people if opted_out and p.sms_allowed and p.withdrawn_at is None]
+    for participant in changed + still_on:
         # As when staff switch texts back on: their upcoming reminders are planned again on SMS,
         # under the participant's lock against writers of their messages (participant_locks).
         lock_for_details_change(session, participant.id, now)
-        participant.sms_allowed = True
-        session.flush()
-        publish(session, ParticipantDetailsChanged(participant.id, participant.case_id, ("sms_allowed",), None))
-        audit.record(session, None, "participant.sms_started", "participant", participant.id, "inbound SMS")
+        fields: tuple[str, ...] = ()
+        if participant in changed:
+            participant.sms_allowed, fields = True, ("sms_allowed",)
+            session.flush()
+            audit.record(session, None, "participant.sms_started", "participant", participant.id, "inbound SMS")
+        publish(session, ParticipantDetailsChanged(participant.id, participant.case_id, fields, None))
     kept_off = [p for p in people if not p.sms_allowed and p.withdrawn_at is None]
     for participant, reason in [(p, "start") for p in changed] + [(p, "start_sms_off") for p in kept_off]:
         notify(session, settings, participant.case.mediators,

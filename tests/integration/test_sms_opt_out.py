@@ -15,11 +15,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.db import utcnow
 from core.events import publish
-from notifications.inbound_models import InboundMessage, SmsOptOut, number_hash
+from notifications.inbound_models import InboundMessage, SmsOptOut, number_hash, record_opt_out
 from notifications.models import OutboxMessage
 from scheduler.events import AppointmentConfirmed, CallbackUnreachable
 from scheduler.models import Appointment, Attendance, Participant
@@ -267,3 +267,21 @@ def _confirmed_appointment(runtime: Any, participant_id: int) -> int:
         s.flush()
         publish(s, AppointmentConfirmed(appointment.id, appointment.version, None))
         return appointment.id
+
+
+def test_start_after_the_provider_reported_the_number_unsubscribed_plans_its_texts_again(
+        client: Any, runtime: Any, world: dict[str, Any]) -> None:
+    """Twilio's 21610 records the number's opt-out and withdraws its waiting texts, leaving the
+    participants' SMS on (notifications.verdicts does this; here it is done as it does it). A START
+    lifts the opt-out and their upcoming reminders are planned again on SMS."""
+    now = utcnow()
+    with runtime.db.write_session() as s:
+        record_opt_out(s.connection(), number_hash(runtime.settings.secret_key, world["phone"]), now)
+        s.execute(update(OutboxMessage).where(OutboxMessage.to_address == world["phone"],
+                                              OutboxMessage.status.in_(("pending", "queued")))
+                  .values(status="cancelled", finished_at=now))
+    text_in(client, world["phone"], "START")
+    assert opt_outs(runtime) == [] and _reply_templates(runtime) == ["start_confirmed"]
+    again = [m for m in messages(runtime, "appointment_reminder") if m.channel == "sms" and m.status == "pending"]
+    assert again and {(m.participant_id, m.to_address) for m in again} == {(world["victim"], world["phone"])}
+    assert _sms_allowed(runtime, world["victim"]) == [True] and _notices(runtime, "start") == []
