@@ -113,7 +113,9 @@ def _holds(database: Database) -> tuple[int, int]:
 
 
 def _live_reservations(session: Any, appointment_id: int) -> int:
+    """The hold's live reservations of its mediator (its participants' have their own, alike)."""
     return len(session.scalars(select(Reservation).where(Reservation.appointment_id == appointment_id,
+                                                         Reservation.mediator_id.is_not(None),
                                                          Reservation.live)).all())
 
 
