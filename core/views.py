@@ -15,7 +15,6 @@ from core.signin_limits import DEVICE_COOKIE, DEVICE_COOKIE_DAYS, SignInLimits
 
 auth_bp = Blueprint("auth", __name__, template_folder="templates")
 health_bp = Blueprint("health", __name__)
-WRONG = "Onbekend e-mailadres of verkeerd wachtwoord. / Unknown email or wrong password."
 
 
 @auth_bp.record_once
@@ -33,20 +32,10 @@ def _safe_next(target: str | None) -> str:
     return url_for("staff.home")
 
 
-def _wait_text(seconds: int) -> str:
-    if seconds < 60:
-        nl, en = f"{seconds} seconden" if seconds != 1 else "1 seconde", f"{seconds} second{'s' if seconds != 1 else ''}"
-    else:
-        minutes = -(-seconds // 60)
-        nl, en = f"{minutes} minuten" if minutes != 1 else "1 minuut", f"{minutes} minute{'s' if minutes != 1 else ''}"
-    return (f"Te veel mislukte aanmeldpogingen. Probeer het over {nl} opnieuw. "
-            f"/ Too many failed sign-in attempts. Please try again in {en}.")
-
-
 @auth_bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     if request.method == "GET":
-        return render_template("core/login.html", error=None)
+        return render_template("core/login.html")
     if not from_own_pages():
         return refuse_cross_site()
     email = (request.form.get("email") or "").strip().lower()
@@ -55,12 +44,11 @@ def login() -> Any:
     attempt = limits.attempt(email, request.remote_addr, request.cookies.get(DEVICE_COOKIE))
     wait = limits.wait_seconds(attempt, time.time())
     if wait:  # not even the right password is checked until the window has passed
-        page = render_template("core/login.html", error=_wait_text(wait))
-        return page, 429, {"Retry-After": str(wait)}
+        return render_template("core/login.html", wait=wait), 429, {"Retry-After": str(wait)}
     user = db_session().scalar(select(User).where(User.email == email))
     if not check_password(user, password):
         limits.failed(attempt)
-        return render_template("core/login.html", error=WRONG), 401
+        return render_template("core/login.html", wrong=True), 401
     assert user is not None
     limits.succeeded(attempt)
     sign_in(user)
