@@ -16,7 +16,7 @@ from core.models import ApiToken, User
 from core.schema import metadata
 from scheduler.models import Participant
 from tests import factories
-from tests.conftest import with_settings
+from tests.conftest import both_databases, with_settings
 
 PASSWORD = "correct horse battery"
 
@@ -352,6 +352,7 @@ def _cookie(client: Any) -> str:
     return cookie.value
 
 
+@both_databases
 def test_signing_out_makes_the_old_cookie_worthless(app: Any, client: Any, database: Database) -> None:
     _signed_in(client, database)
     kept = _cookie(client)  # what a shared computer, a proxy or a thief may still have
@@ -378,6 +379,7 @@ def test_signing_in_again_ends_the_browsers_earlier_session(app: Any, client: An
     assert client.get("/").status_code == 200
 
 
+@both_databases
 def test_a_session_ends_after_the_idle_time(settings: Any, database: Database) -> None:
     with _app_with(settings, session_idle_minutes=30, session_max_hours=8) as app:
         client = app.test_client()
