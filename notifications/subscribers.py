@@ -16,6 +16,7 @@ cannot be missed.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from email.utils import parseaddr
 from urllib.parse import urlparse
 
@@ -34,17 +35,18 @@ from notifications.planning import (ANNOUNCING, AppointmentFacts, MediatorFacts,
 from notifications.replan import REWRITABLE, Unsent, Went, key_suffix, replanned, rewritten
 from scheduler import events
 from scheduler.models import Appointment, Attendance, Mediator, Participant, Room
-from scheduler.participant_locks import lock_attendees
+from scheduler.participant_locks import lock_attendees, lock_for_writing
 
 # A change of these is a decision about the participant's texts: SMS no longer off "because of a STOP".
 STAFF_DECIDE_SMS = frozenset({"sms_allowed", "phone"})
 
 
-def load_facts(session: Session, appointment_id: int) -> AppointmentFacts:
+def load_facts(session: Session, appointment_id: int, former: tuple[int, ...] = ()) -> AppointmentFacts:
     """The appointment's facts, its participants' details as committed now (not as the session last saw them).
 
     A writer calls this after lock_attendees: a details change that committed
     meanwhile must reach the messages it writes (scheduler.participant_locks).
+    `former` adds participants a reschedule took off the appointment (to tell them it is off for them).
     """
     appointment = session.get(Appointment, appointment_id)
     assert appointment is not None, "events name appointments that exist in this transaction"
@@ -55,12 +57,13 @@ def load_facts(session: Session, appointment_id: int) -> AppointmentFacts:
         room = session.get(Room, appointment.room_id)
         assert room is not None
         place = f"{room.location.address}, {room.location.city}"
+    present = [(a.participant, a.arrival or appointment.start) for a in appointment.attendances]
+    gone = [(p, appointment.start) for p in session.scalars(
+        select(Participant).where(Participant.id.in_(former)).execution_options(populate_existing=True))]
     participants = tuple(ParticipantFacts(
-        participant_id=a.participant.id, name=a.participant.name, language=a.participant.language,
-        phone=a.participant.phone, email=a.participant.email, sms_allowed=a.participant.sms_allowed,
-        email_allowed=a.participant.email_allowed, full_text=a.participant.full_text_opt_in,
-        arrival=a.arrival or appointment.start, withdrawn=a.participant.withdrawn_at is not None)
-        for a in appointment.attendances)
+        participant_id=p.id, name=p.name, language=p.language, phone=p.phone, email=p.email,
+        sms_allowed=p.sms_allowed, email_allowed=p.email_allowed, full_text=p.full_text_opt_in, arrival=arrival,
+        withdrawn=p.withdrawn_at is not None) for p, arrival in present + gone)
     return AppointmentFacts(
         appointment_id=appointment.id, version=appointment.version, kind=appointment.kind, mode=appointment.mode,
         start=appointment.start, end=appointment.end, place=place, reference=appointment.case.reference,
@@ -110,11 +113,32 @@ class NotificationSubscriber:
                     + self._reminders(facts) + mediator_messages("confirmed", facts, self.office))
 
     def on_rescheduled(self, session: Session, event: events.AppointmentRescheduled) -> None:
+        """One message per participant: "changed" to whom the appointment was announced, a confirmation to
+        whom it is news (added now, or never told), the cancellation to whom a reshape took off (if told)."""
         lock_attendees(session, event.appointment_id)
+        lock_for_writing(session, event.removed_participant_ids)
         cancel_pending(session, utcnow(), appointment_id=event.appointment_id)
-        facts = load_facts(session, event.appointment_id)
-        self._write(session, participant_messages("appointment_rescheduled", facts, self.office)
-                    + self._reminders(facts) + mediator_messages("rescheduled", facts, self.office))
+        told = went_about(session, event.appointment_id, ANNOUNCING) - frozenset(event.added_participant_ids)
+        facts = load_facts(session, event.appointment_id, former=event.removed_participant_ids)
+        now_in = replace(facts, participants=tuple(p for p in facts.participants
+                                                   if p.participant_id not in event.removed_participant_ids))
+        news = frozenset(p.participant_id for p in now_in.participants) - told
+        gone = frozenset(event.removed_participant_ids)
+        stay = tuple(m for m in facts.mediators if m.mediator_id not in event.added_mediator_ids)
+        self._write(session, participant_messages("appointment_rescheduled", now_in, self.office, news)
+                    + participant_messages("appointment_confirmed", now_in, self.office, told)
+                    + cancellation_messages(replace(facts, participants=tuple(
+                        p for p in facts.participants if p.participant_id in gone)), self.office, told)
+                    + self._reminders(now_in) + mediator_messages("rescheduled", facts, self.office, mediators=stay)
+                    + self._mediators_changed(session, facts, event))
+
+    def _mediators_changed(self, session: Session, facts: AppointmentFacts,
+                           event: events.AppointmentRescheduled) -> list:  # type: ignore[type-arg]
+        added = tuple(m for m in facts.mediators if m.mediator_id in event.added_mediator_ids)
+        removed = tuple(_mediator(m) for m in session.scalars(
+            select(Mediator).where(Mediator.id.in_(event.removed_mediator_ids)).order_by(Mediator.id)))
+        return (mediator_messages("reassigned_to_you", facts, self.office, mediators=added)
+                + mediator_messages("reassigned_away", facts, self.office, mediators=removed))
 
     def on_cancelled(self, session: Session, event: events.AppointmentCancelled) -> None:
         lock_attendees(session, event.appointment_id)

@@ -64,15 +64,74 @@ def test_reschedule_cancels_pending_messages_and_plans_new_ones(runtime):
     start = future_start()
     with db.write_session() as s:
         a = booking.book(s, request(w, start=start), None, utcnow(), policy=POLICY)
+    _send_confirmation(runtime, "sms")
     later = start + timedelta(days=1)
     with db.write_session() as s:
         booking.reschedule(s, a.id, AppointmentChange(later, later + timedelta(hours=1)), None, utcnow(), policy=POLICY)
     rows = _rows(db)
-    old = [r for r in rows if r.appointment_version == 1]
+    old = [r for r in rows if r.appointment_version == 1 and r.status != "sent"]
     assert {r.status for r in old} == {"cancelled"}
     new = [r for r in rows if r.appointment_version == 2 and r.recipient_kind == "participant"]
     assert {r.kind for r in new} == {"appointment_rescheduled", "appointment_reminder"}
     assert all("verzet" in r.body for r in new if r.kind == "appointment_rescheduled")
+
+
+def test_a_move_before_the_confirmation_left_sends_the_confirmation_not_a_change(runtime):
+    db = runtime.db
+    w = build_world(db)
+    start = future_start()
+    with db.write_session() as s:
+        a = booking.book(s, request(w, start=start), None, utcnow(), policy=POLICY)
+    later = start + timedelta(days=1)
+    with db.write_session() as s:
+        booking.reschedule(s, a.id, AppointmentChange(later, later + timedelta(hours=1)), None, utcnow(), policy=POLICY)
+    new = [r for r in _rows(db) if r.appointment_version == 2 and r.recipient_kind == "participant"]
+    assert {r.kind for r in new} == {"appointment_confirmed", "appointment_reminder"}
+
+
+def test_a_reshaping_reschedule_sends_each_person_one_message_that_fits_them(runtime):
+    """Victim stays (told: one "changed"), offender joins (a confirmation), mediator 1 leaves (their
+    invitation is withdrawn), mediator 2 joins; nobody gets a cancellation followed by a new booking."""
+    db = runtime.db
+    w = build_world(db)
+    victim, offender = w.participant_ids
+    start = future_start()
+    with db.write_session() as s:
+        a = booking.book(s, request(w, start=start, participant_ids=(victim,)), None, utcnow(), policy=POLICY)
+    _send_confirmation(runtime, "sms")
+    later = start + timedelta(hours=2)
+    change = AppointmentChange(later, later + timedelta(hours=2), mediator_ids=(w.mediator_ids[1],),
+                               participant_ids=(victim, offender), arrivals={offender: later + timedelta(minutes=15)})
+    with db.write_session() as s:
+        booking.reschedule(s, a.id, change, None, utcnow(), policy=POLICY)
+    new = [r for r in _rows(db) if r.appointment_version == 2]
+    said = {(r.participant_id or r.mediator_id, r.recipient_kind, r.kind) for r in new if not r.is_reminder}
+    assert said == {(victim, "participant", "appointment_rescheduled"),
+                    (offender, "participant", "appointment_confirmed"),
+                    (w.mediator_ids[0], "mediator", "mediator_notice"),
+                    (w.mediator_ids[1], "mediator", "mediator_notice")}
+    subjects = {r.mediator_id: r.attachment_ics for r in new if r.recipient_kind == "mediator"}
+    assert "METHOD:CANCEL" in subjects[w.mediator_ids[0]] and "METHOD:REQUEST" in subjects[w.mediator_ids[1]]
+    assert not [r for r in new if r.kind == "appointment_cancelled"]
+
+
+def test_a_participant_taken_off_hears_it_is_off_only_if_told(runtime):
+    db = runtime.db
+    w = build_world(db)
+    victim, offender = w.participant_ids
+    start = future_start()
+    with db.write_session() as s:
+        a = booking.book(s, request(w, start=start, kind="meeting", minutes=120, participant_ids=(victim, offender),
+                                    arrivals={offender: start + timedelta(minutes=15)}), None, utcnow(), policy=POLICY)
+    (row,) = [r for r in _rows(db) if r.kind == "appointment_confirmed" and r.channel == "sms"
+              and r.participant_id == victim]
+    assert send_once(runtime, row.id) == "sent"
+    with db.write_session() as s:
+        booking.reschedule(s, a.id, AppointmentChange(start, start + timedelta(hours=2), participant_ids=(offender,),
+                                                      arrivals={}), None, utcnow(), policy=POLICY)
+    new = [r for r in _rows(db) if r.appointment_version == 2 and r.recipient_kind == "participant"]
+    assert {(r.participant_id, r.kind) for r in new if not r.is_reminder} == {
+        (victim, "appointment_cancelled"), (offender, "appointment_confirmed")}
 
 
 def _send_confirmation(runtime, channel):  # type: ignore[no-untyped-def]
