@@ -103,16 +103,23 @@ class FeedServer(ThreadedHTTPServer):
         self._thread.start()
 
 
+_VALID_FROM = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
+_VALID_UNTIL = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc)
+
+
 def make_tls(directory: Path, names: tuple[str, ...] = ("localhost",)) -> tuple[ssl.SSLContext, Path]:
-    """(server context with a certificate for `names`, CA file to trust); names may be IP addresses."""
-    now = dt.datetime.now(dt.timezone.utc)
+    """(server context with a certificate for `names`, CA file to trust); names may be IP addresses.
+
+    The certificates hold from 2000 to the end of X.509 time, not around Python's "now": OpenSSL checks
+    them against the real clock, which `--clock-offset-days` does not move.
+    """
 
     def cert(subject: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Name | None,
              signer: ec.EllipticCurvePrivateKey | None, ca: bool) -> x509.Certificate:
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
         builder = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer or name)
                    .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                   .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=1))
+                   .not_valid_before(_VALID_FROM).not_valid_after(_VALID_UNTIL)
                    .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
         if ca:
             builder = builder.add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False),
