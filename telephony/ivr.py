@@ -8,7 +8,7 @@ changes nothing and the current question is asked again. After three
 failed answers to one question (silence, a wrong key, a number we cannot
 call) the caller hears a polite goodbye.
 
-Steps: menu → confirm_number | enter_number → moment → identify
+Steps: menu → confirm_number | enter_number → read_back → moment → identify
 → confirmation (only when the caller's own number is known) → done;
 ended is the goodbye. During office hours, 1 at the menu goes to dialling
 (telephony.dialing): the staff on duty ring; when nobody takes the call,
@@ -60,13 +60,19 @@ def current(session: Session, call: CallState, ctx: LineContext) -> VoiceRespons
 
 
 def may_take_request(call: CallState) -> bool:
-    """Whether an answer now may take the callback request (see `answer`), which reads the caller's choices.
+    """Whether an answer now may take the callback request (see `answer`), which reads the caller's choices,
+    or reads the keyed-in number back.
 
     Every other answer to a question reads only the step, language, turn,
     failed tries and the calling number, so it can be applied as asked
     (telephony.ivr_store.as_asked) without reading the call's row.
     """
-    return call.step == "confirmation" or (call.step == "identify" and not call.caller_number)
+    return call.step in ("confirmation", "read_back") or (call.step == "identify" and not call.caller_number)
+
+
+def reads_back_number(call: CallState) -> bool:
+    """Whether the answer for `call` says a whole keyed-in number (it must not be kept in any cache)."""
+    return call.step == "read_back"
 
 
 def answer(session: Session, call: CallState, digits: str, ctx: LineContext) -> VoiceResponse:
@@ -92,8 +98,13 @@ def answer(session: Session, call: CallState, digits: str, ctx: LineContext) -> 
         if number is not None:
             # The caller's own number keyed in is still their own: nobody else's phone is involved.
             call.number, call.number_typed_in = number, number != call.caller_number
-            return _ask(call, "moment", ctx, speaker)
+            return _ask(call, "read_back", ctx, speaker)
         return _failed(call, ctx, speaker.add("invalid_number"))
+    elif step == "read_back" and key in YES_NO:
+        if key == "1":  # used only once the caller heard it and said it is right
+            return _ask(call, "moment", ctx, speaker)
+        call.number, call.number_typed_in = None, False
+        return _ask(call, "enter_number", ctx, speaker)
     elif step == "moment" and key in MOMENT_KEYS:
         call.moment = MOMENT_KEYS[key]
         return _ask(call, "identify", ctx, speaker)

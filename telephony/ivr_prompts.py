@@ -21,7 +21,7 @@ from core.officehours import OfficeHours, is_open, next_opening
 from core.workdays import WorkingDayCalendar
 from telephony.ivr_store import Asked, CallState
 from telephony.numbers import last_four
-from telephony.speech import say, spoken_day
+from telephony.speech import digit_groups, say, spoken_day
 
 ANSWER_PATH = "/telephony/voice/answer/{turn}"
 SAY_LANGUAGE = {"nl": "nl-NL", "en": "en-GB"}
@@ -94,6 +94,8 @@ def question(call: CallState, ctx: LineContext, speaker: Speaker, lead: Speaker 
             speaker.add("menu_closed", opening=ctx.spoken(opening))
     elif step == "confirm_number":
         speaker.add("confirm_number", last_four=last_four(call.caller_number or ""))
+    elif step == "read_back":
+        speaker.add("read_back", groups=digit_groups(call.number or ""))
     elif step in ("enter_number", "moment", "identify", "confirmation"):
         speaker.add(step)
     else:

@@ -67,7 +67,8 @@ class _NotRead:
 
 
 NOT_READ: Any = _NotRead()
-QUESTION_STEPS = frozenset({"menu", "confirm_number", "enter_number", "moment", "identify", "confirmation"})
+QUESTION_STEPS = frozenset({"menu", "confirm_number", "enter_number", "read_back", "moment", "identify",
+                            "confirmation"})
 LANGUAGES = frozenset({"nl", "en"})
 _TRIES = frozenset("0123456789")  # failed tries at a question: fewer than ten (telephony.ivr.MAX_FAILURES)
 

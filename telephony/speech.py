@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -73,3 +74,23 @@ def spoken_day(moment: datetime, today: date) -> dict[str, Any]:
     relative = "today" if ahead == 0 else "weekday" if 0 < ahead <= WEEKDAY_ONLY_DAYS else "date"
     return {"relative": relative, "weekday": local_day.weekday(), "day": local_day.day,
             "month": local_day.month, "hour": moment.hour, "minute": moment.minute}
+
+
+def digit_groups(number: str) -> list[list[str]]:
+    """A number as it is read back to the caller who keyed it in: dialled from the Netherlands, in groups.
+
+    "+31612345678" is 06 12 34 56 78 and "+31201234567" 020 123 45 67 (a
+    group of more than three digits is said in pairs, an odd one starting
+    with three), each digit said on its own, as people read a number aloud.
+    """
+    try:
+        dialled = phonenumbers.format_out_of_country_calling_number(phonenumbers.parse(number, "NL"), "NL")
+    except phonenumbers.NumberParseException:
+        dialled = number
+    groups: list[list[str]] = []
+    for part in dialled.split():
+        digits = [d for d in part if d.isdigit()]
+        head = len(digits) if len(digits) <= 3 else 3 if len(digits) % 2 else 2
+        groups.append(digits[:head])
+        groups += [digits[i:i + 2] for i in range(head, len(digits), 2)]
+    return [group for group in groups if group]

@@ -22,8 +22,9 @@ _XML_MAX = 512
 _NOT_KEPT = frozenset({"Dial", "Number", "Client", "Sip", "Conference", "Queue"})
 
 
-def twiml(response: VoiceResponse) -> Response:
-    return Response(_xml(response), status=200, mimetype="text/xml")
+def twiml(response: VoiceResponse, keep: bool = True) -> Response:
+    """The answer as TwiML; `keep=False` for one that says a whole number (a keyed-in number read back)."""
+    return Response(_xml(response) if keep else str(response), status=200, mimetype="text/xml")
 
 
 def _xml(response: TwiML) -> str:

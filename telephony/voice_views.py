@@ -50,7 +50,7 @@ def _handle(expect_new: bool, step: Step, what: str) -> Response:
         response = ivr.welcome(call, ctx) if created and not expect_new else step(session, call, ctx, created)
         ivr_store.save(conn, before, call)
     log.info("call %s %s: now at %s%s", sid, what, call.step, " (new)" if created else "")
-    return twiml(response)
+    return twiml(response, keep=not ivr.reads_back_number(call))
 
 
 @voice_bp.post("/telephony/voice")
@@ -104,7 +104,7 @@ def _answer_as_asked(turn: int, digits: str) -> Response | None:
     except _NotAsAsked:
         return None
     log.info("call %s turn %s: now at %s", sid, turn, call.step)
-    return twiml(response)
+    return twiml(response, keep=not ivr.reads_back_number(call))
 
 
 @voice_bp.post("/telephony/voice/dialled/<int:turn>")

@@ -24,7 +24,7 @@ from tests.integration.ivr_helpers import BASE, add_staff, at, local, parse_staf
 
 CALLER = "+31612345678"
 OWN_NO_NAME = ("2", "1", "1", "2", "1")          # own number, morning, do not say who we are, text please
-TYPED_IN = ("2", "2", "0201234567", "1", "1", "1")  # a keyed-in number, may say who we are, text please
+TYPED_IN = ("2", "2", "0201234567", "1", "1", "1", "1")  # a keyed-in number read back, may say who we are, text
 EVENTS = ["initiated", "ringing", "answered", "completed"]
 
 

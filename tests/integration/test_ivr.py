@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from telephony import twiml_http
 from tests import factories
 from tests.conftest import both_databases
 from tests.integration.ivr_helpers import Caller, counts, ivr_state, local, record_events, requests
@@ -75,7 +76,11 @@ def test_outside_hours_in_english_with_a_keyed_in_number(client: Any, runtime: A
     assert "opens again Monday at 9" in heard.text
     assert "ending in 4 3 2 1" in caller.press("2").text
     assert "key in the phone number" in caller.press("2").text
-    assert "For the morning, press 1" in caller.press("0201234567").text
+    heard = caller.press("0201234567")
+    assert heard.text == ("You keyed in: 0 2 0, 1 2 3, 4 5, 6 7. If that is right, press 1. "
+                          "To key in the number again, press 2.")
+    assert heard.action and "step=read_back" in heard.action
+    assert "For the morning, press 1" in caller.press("1").text
     caller.press("3")
     heard = caller.press("1")
     assert "text message" in heard.text
@@ -99,7 +104,8 @@ def test_a_withheld_number_goes_straight_to_keying_in_and_gets_no_text(client: A
     events = record_events(runtime)
     caller = Caller(client, withheld)
     assert "Toets het telefoonnummer" in caller.walk("2").text
-    caller.press("0612345678")
+    assert caller.press("0612345678").text.startswith("U heeft ingetoetst: 0 6, 1 2, 3 4, 5 6, 7 8. Klopt dat?")
+    caller.press("1")
     caller.press("2")
     heard = caller.press("1")  # may say who we are; no confirmation question follows
     assert heard.hung_up and "dinsdag tussen 12 en 17 uur" in heard.text
@@ -111,7 +117,7 @@ def test_a_withheld_number_goes_straight_to_keying_in_and_gets_no_text(client: A
 
 def test_keying_in_ones_own_number_is_not_a_typed_in_number(client: Any, runtime: Any, at: Any) -> None:
     caller = Caller(client, "+31612345678")
-    caller.walk("2", "2", "0612345678", "1", "1", "1")
+    caller.walk("2", "2", "0612345678", "1", "1", "1", "1")
     [row] = requests(runtime)
     assert row.number_typed_in is False and row.wants_confirmation is True
 
@@ -130,10 +136,12 @@ def test_an_invalid_number_three_times_ends_the_call_politely(client: Any, runti
     assert counts(runtime) == (0, 1)
 
 
-@pytest.mark.parametrize("step_keys", [(), ("2",), ("2", "1"), ("2", "1", "1"), ("2", "1", "1", "1")])
-def test_wrong_keys_and_silence_are_asked_again_then_goodbye(client: Any, runtime: Any, at: Any,
+@pytest.mark.parametrize("number, step_keys", [
+    ("+31612345678", ()), ("+31612345678", ("2",)), ("anonymous", ("2", "0612345678")), ("+31612345678", ("2", "1")),
+    ("+31612345678", ("2", "1", "1")), ("+31612345678", ("2", "1", "1", "1"))])
+def test_wrong_keys_and_silence_are_asked_again_then_goodbye(client: Any, runtime: Any, at: Any, number: str,
                                                              step_keys: tuple[str, ...]) -> None:
-    caller = Caller(client)
+    caller = Caller(client, number)
     question = caller.walk(*step_keys)
     for wrong in ("7", ""):
         heard = caller.press(wrong)
@@ -144,9 +152,37 @@ def test_wrong_keys_and_silence_are_asked_again_then_goodbye(client: Any, runtim
     assert counts(runtime) == (0, 1)
 
 
+def test_a_keyed_in_number_is_read_back_and_can_be_keyed_in_again(client: Any, runtime: Any, at: Any) -> None:
+    caller = Caller(client, "anonymous")
+    caller.walk("2")
+    heard = caller.press("0612345679")
+    assert heard.text == ("U heeft ingetoetst: 0 6, 1 2, 3 4, 5 6, 7 9. Klopt dat? Druk dan 1. "
+                          "Wilt u het nummer opnieuw intoetsen? Druk dan 2.")
+    assert caller.press("2").text.startswith("Toets het telefoonnummer")
+    assert caller.press("0201234567").text.startswith("U heeft ingetoetst: 0 2 0, 1 2 3, 4 5, 6 7.")
+    for wrong in ("7", ""):
+        assert caller.press(wrong).text.startswith("Dat hebben wij niet goed ontvangen. U heeft ingetoetst: 0 2 0")
+    assert caller.press("1").text.startswith("Wanneer komt het u het best uit?")
+    # A whole number said aloud is never kept among the remembered TwiML answers (telephony.twiml_http).
+    assert not any("5 6, 7 9" in xml or "4 5, 6 7" in xml for xml in twiml_http._XML.values())
+    caller.press("1")
+    assert caller.press("1").hung_up
+    [row] = requests(runtime)
+    assert (row.number, row.number_typed_in, row.caller_number) == ("+31201234567", True, None)
+
+
+def test_a_keyed_in_number_never_confirmed_is_never_taken(client: Any, runtime: Any, at: Any) -> None:
+    caller = Caller(client, "anonymous")
+    caller.walk("2", "0612345678")
+    for _ in range(3):
+        heard = caller.press("9")
+    assert heard.hung_up and "U kunt ons altijd opnieuw bellen" in heard.text
+    assert counts(runtime) == (0, 1)
+
+
 @pytest.mark.parametrize("junk", ["*", "#", "0", "99", "abc", "<x>&'\"", "1" * 60, "é"])
 def test_nothing_the_caller_presses_breaks_the_line(client: Any, at: Any, junk: str) -> None:
-    for keys in ((), ("2",), ("2", "2"), ("2", "1"), ("2", "1", "1"), ("2", "1", "1", "1")):
+    for keys in ((), ("2",), ("2", "2"), ("2", "2", "0612345678"), ("2", "1"), ("2", "1", "1"), ("2", "1", "1", "1")):
         caller = Caller(client)
         caller.walk(*keys)
         caller.press(junk)  # parse() asserts 200, text/xml, a <Response> root
@@ -228,11 +264,11 @@ def test_the_case_link_of_an_open_request_is_added_by_the_participants_call_and_
         phone, case_id = case.participants[0].phone, case.id
     national = "0" + phone[3:]
     # A withheld number keying in the participant's number: nothing says it is them, so no link yet.
-    Caller(client, "anonymous").walk("2", national, "1", "1")
+    Caller(client, "anonymous").walk("2", national, "1", "1", "1")
     assert [(r.number, r.case_id) for r in requests(runtime)] == [(phone, None)]
     # The participant calls from that number: the open request is theirs, and now linked.
     Caller(client, phone).walk("2", "1", "2", "1", "2")
     assert [(r.number, r.case_id, r.moment) for r in requests(runtime)] == [(phone, case_id, "afternoon")]
     # Another withheld call for the same number updates the request but keeps the link.
-    Caller(client, "anonymous").walk("2", national, "3", "2")
+    Caller(client, "anonymous").walk("2", national, "1", "3", "2")
     assert [(r.number, r.case_id, r.moment) for r in requests(runtime)] == [(phone, case_id, "no_preference")]

@@ -153,7 +153,7 @@ def test_walking_the_phone_line_makes_no_network_call(client: Any, runtime: Any,
     nobody = Caller(client, "+31687654321")
     nobody.walk("9", "1")
     nobody.dial_over("no-answer")
-    for key in ("2", "0201234567", "1", "1", "1"):  # typed-in number, with a confirmation text
+    for key in ("2", "0201234567", "1", "1", "1", "1"):  # typed-in number read back, with a confirmation text
         nobody.press(key)
     assert nobody.last.hung_up
     Caller(client, "anonymous").walk("2", "0612345678", "3", "2")

@@ -38,6 +38,7 @@ def calls_at_questions() -> list[CallState]:
                                                                           "number_typed_in": True}
         out += [replace(base, step="menu"),
                 replace(base, step="enter_number"),
+                replace(base, step="read_back", number="+31687654321", number_typed_in=True),
                 replace(base, step="moment", **own),
                 replace(base, step="identify", moment="afternoon", **own)]
         if caller:

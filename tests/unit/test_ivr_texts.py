@@ -24,6 +24,7 @@ SAMPLE = {
     "start": {"relative": "weekday", "weekday": 1, "day": 1, "month": 12, "hour": 9, "minute": 0},
     "end": {"relative": "weekday", "weekday": 1, "day": 1, "month": 12, "hour": 12, "minute": 0},
     "last_four": ["4", "5", "6", "7"],
+    "groups": [["0", "6"], ["1", "2"], ["3", "4"], ["5", "6"], ["7", "8"]],
     "number_typed_in": False,
     "may_identify": False,
     "english": True,
