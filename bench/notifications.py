@@ -1,7 +1,7 @@
 """Notification delivery benchmark (issue 5, "Performance"); prints rates, asserts only correctness.
 
-    python bench/notifications.py [--messages 5000] [--jobs 5000] [--workers 2]
-                                  [--time-limit 180 | --budget SECONDS]
+    python bench/notifications.py [--messages 5000] [--jobs 2000] [--workers 2]
+                                  [--time-limit 240 | --budget SECONDS]
                                   [--breakdown] [--profile [--profile-dir D]]
 
 Real PostgreSQL, a private redis-server, the Twilio stand-in (the real `twilio`
@@ -13,10 +13,18 @@ production:
    default the local server's `test` database, used only to CREATE/DROP) and
    migrates it; starts the stand-ins and a redis-server of its own on a free
    port (no persistence, in a temporary directory).
-2. The floor: 5,000 no-op jobs (`noop` below, enqueued with the send job's
-   timeout and TTLs) on a queue of their own, drained by 2
-   `python worker.py --burst bench-noop` processes. Timed from starting the
-   processes until both have exited.
+2. The floors, each of 2,000 jobs (enqueued with the send job's timeout and
+   TTLs) on a queue of their own, drained by 2
+   `python worker.py --burst bench-noop` processes, timed from starting the
+   processes until both have exited:
+   - THE floor, `touch_database` below: what every Pendel job must do in a
+     forked work horse before anything of its own — open its database
+     connection and run one statement (and commit);
+   - the bare floor, `noop` below: nothing at all, RQ's fork and bookkeeping
+     alone. Printed for reference.
+   Each floor runs half its jobs before the delivery (3.) and half after it,
+   and its rate is that of both halves together: load from other work that
+   rises or falls during the run weighs on the floors as on the delivery.
 3. The real thing: 5,000 outbox rows written with `add_message` (half SMS to
    Dutch mobile numbers, half email with an HTML part and an invitation; due
    now; not timed), then 2 `python worker.py` processes WITHOUT --burst, as in
@@ -34,14 +42,15 @@ production:
    provider id), 2,500 SMS and 2,500 emails when all went, and that no row
    is dead. Work horses that hung until RQ's job timeout are reported from
    the workers' logs.
-4. Prints both rates and their ratio (target >= 0.5), for each the wall time
+4. Prints the rates and the ratio against THE floor (target >= 0.5), the bare
+   floor's ratio beside it for reference, for each the wall time
    per job and worker next to the time the job function itself took
    (median, from RQ's "Successfully completed ... in" log lines; the
    difference is RQ's bookkeeping, the fork and the horse's exit), and the
    CPU that this process (the stand-ins) and PostgreSQL's backends spent
    per message.
 
-Both runs include the workers' start-up (about a second), so they compare
+All runs include the workers' start-up (about a second), so they compare
 alike. Between the phases the outbox and the private redis-server are
 emptied.
 
@@ -60,9 +69,11 @@ The set-up (database, stand-ins, redis-server, workers) is in
 notifications_setup.py, the phases, their checks, report lines and the
 profiling in notifications_report.py, the checkpoints in
 notifications_breakdown.py; this file runs them. It is imported by the work
-horses (the floor's job is `noop`, enqueued as `bench.notifications.noop`),
-so it imports nothing but the standard library's basics at module level,
-and its helpers only when it runs.
+horses (the floors' jobs are `touch_database` and `noop`, enqueued as
+`bench.notifications.touch_database` and `bench.notifications.noop`), so it
+imports nothing but the standard library's basics at module level, and its
+helpers (and the floor job its SQLAlchemy, already loaded in the worker)
+only when it runs.
 """
 from __future__ import annotations
 
@@ -80,7 +91,23 @@ WORKER_MODES = ("--profiled-worker", "--timed-worker")
 
 
 def noop() -> None:
-    """The floor's job: nothing at all (the work horses import this module to find it)."""
+    """The bare floor's job: nothing at all (the work horses import this module to find it)."""
+
+
+def touch_database() -> None:
+    """The floor's job: what any Pendel job does first in a fresh work horse, and nothing more.
+
+    Open the job's database connection (the worker's runtime, whose pool the
+    parent emptied before forking: a new connection, as the send job gets) and
+    run one statement in a transaction, as `notifications.jobs.send_message`
+    does before its own work.
+    """
+    from sqlalchemy import text
+
+    from core.jobcontext import job_runtime
+
+    with job_runtime().db.engine.begin() as conn:
+        conn.execute(text("SELECT 1"))
 
 
 def parse_args() -> Any:
@@ -88,9 +115,9 @@ def parse_args() -> Any:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=5000, help="outbox rows (half SMS, half email)")
-    parser.add_argument("--jobs", type=int, default=5000, help="no-op jobs for the floor")
+    parser.add_argument("--jobs", type=int, default=2000, help="jobs for each floor (database-touching, no-op)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--time-limit", type=float, default=180.0,
+    parser.add_argument("--time-limit", type=float, default=240.0,
                         help="seconds the default run should take at most: the delivery gets what the floor left")
     parser.add_argument("--budget", type=float, default=None,
                         help="seconds each delivery run may take at most (instead of what --time-limit leaves)")
@@ -116,7 +143,7 @@ def main() -> int:
     from sqlalchemy import create_engine, text
 
     from bench.availability_db import ADMIN_URL
-    from bench.notifications_report import delivery_phase, describe, floor_phase
+    from bench.notifications_report import delivery_phase, describe
     from bench.notifications_setup import open_environment
 
     args = parse_args()
@@ -129,20 +156,26 @@ def main() -> int:
             problems: list[str] = []
             label = f"outbox → dispatcher → {args.workers} workers → Twilio/SMTP stand-ins"
 
-            conn.flushall()  # our own, empty server
-            floor, floor_per_job, problem = floor_phase(conn, workers, args.jobs, args.workers, 600.0)
-            problems += [problem] if problem else []
-            floor_rate = args.jobs / floor
-            print(f"floor: {args.jobs} no-op jobs on {args.workers} forking workers: {floor:.1f} s "
-                  f"→ {floor_rate:.0f} jobs/s\n  ({floor_per_job})", flush=True)
-            # What is left of --time-limit, less the writing of the rows and the checks afterwards.
-            budget = args.budget or max(MIN_BUDGET, args.time_limit - (time.perf_counter() - begun) - 25.0)
+            # Each floor runs half its jobs before the delivery and half after: load from other work that
+            # rises or falls during the run then weighs on the floors as on the delivery.
+            floor_seconds: dict[str, float] = {}
+            before = time.perf_counter()
+            problems += run_floors(conn, workers, args.jobs // 2, args.workers, "1", floor_seconds)
+            second_half = time.perf_counter() - before
+            # What is left of --time-limit, less the floors' second halves, the writing of the rows and the checks.
+            budget = args.budget or max(MIN_BUDGET, args.time_limit - (time.perf_counter() - begun)
+                                        - second_half - 25.0)
 
             real = delivery_phase(db, conn, workers, args.workers, args.messages, twilio, smtp, "deliver",
                                   ["worker.py"], budget)
             problems += real.problems
-            print(describe(real, args.messages, args.workers, label))
-            print(f"ratio: {real.rate / floor_rate:.2f} (target >= 0.5)"
+            print(describe(real, args.messages, args.workers, label), flush=True)
+            problems += run_floors(conn, workers, args.jobs - args.jobs // 2, args.workers, "2", floor_seconds)
+            rates = {tag: args.jobs / seconds for tag, seconds in floor_seconds.items()}
+            for tag, what, _ in FLOORS:
+                print(f"{what}: {args.jobs} jobs in {floor_seconds[tag]:.1f} s → {rates[tag]:.0f} jobs/s")
+            print(f"ratio: {real.rate / rates['floor']:.2f} (target >= 0.5); against the bare no-op floor "
+                  f"{real.rate / rates['bare-floor']:.2f} (for reference)"
                   + ("" if real.elapsed is not None else " -- on the incomplete run's rate"), flush=True)
 
             run = (db, conn, workers, env, args, twilio, smtp, budget, label)
@@ -162,6 +195,28 @@ def main() -> int:
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+# (tag, what it is, the job): THE floor first; the bare one is printed for reference.
+FLOORS = (("floor", "floor (open a database connection, run one statement)", "bench.notifications.touch_database"),
+          ("bare-floor", "bare floor (no-op jobs, for reference)", "bench.notifications.noop"))
+
+
+def run_floors(conn: Any, workers: Any, n_jobs: int, n_workers: int, part: str,
+               seconds: dict[str, float]) -> list[str]:
+    """Both floors once with n_jobs each; adds their times to `seconds`, prints each; returns problems."""
+    from bench.notifications_report import floor_phase
+
+    problems = []
+    for tag, what, job in FLOORS:
+        conn.flushall()  # our own, empty server
+        elapsed, per_job, problem = floor_phase(conn, workers, n_jobs, n_workers, 300.0, job=job,
+                                                tag=f"{tag}-{part}")
+        problems += [problem] if problem else []
+        seconds[tag] = seconds.get(tag, 0.0) + elapsed
+        print(f"{what}, part {part}: {n_jobs} jobs on {n_workers} forking workers: {elapsed:.1f} s "
+              f"→ {n_jobs / elapsed:.0f} jobs/s\n  ({per_job})", flush=True)
+    return problems
 
 
 def instrumented_run(db: Any, conn: Any, workers: Any, env: dict[str, str], args: Any, twilio: Any, smtp: Any,

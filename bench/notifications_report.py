@@ -32,8 +32,9 @@ def per_job(elapsed: float, done: int, n_workers: int, log: str) -> str:
 
 
 def floor_phase(conn: Any, workers: Workers, n_jobs: int, n_workers: int, budget: float,
-                entry: tuple[str, ...] = ("worker.py",)) -> tuple[float, str, str | None]:
-    """Enqueue n no-op jobs (like send jobs: same timeout and TTLs), time n burst workers draining them."""
+                entry: tuple[str, ...] = ("worker.py",), job: str = NOOP_JOB,
+                tag: str = "floor") -> tuple[float, str, str | None]:
+    """Enqueue n jobs `job` (like send jobs: same timeout and TTLs), time n burst workers draining them."""
     import time
 
     from rq import Queue
@@ -43,13 +44,13 @@ def floor_phase(conn: Any, workers: Workers, n_jobs: int, n_workers: int, budget
 
     queue = Queue(NOOP_QUEUE, connection=conn)
     for start in range(0, n_jobs, 500):
-        queue.enqueue_many([queue.prepare_data(NOOP_JOB, job_id=f"noop-{i}", timeout=JOB_TIMEOUT,
+        queue.enqueue_many([queue.prepare_data(job, job_id=f"{tag}-{i}", timeout=JOB_TIMEOUT,
                                                result_ttl=JOB_RESULT_TTL, failure_ttl=JOB_FAILURE_TTL)
                             for i in range(start, min(n_jobs, start + 500))])
     assert queue.count == n_jobs, queue.count
     cpu = _children_cpu()
     started = time.perf_counter()
-    workers.start([*entry, "--burst", NOOP_QUEUE], n_workers, "floor")
+    workers.start([*entry, "--burst", NOOP_QUEUE], n_workers, tag)
     codes = workers.wait(budget)
     elapsed = time.perf_counter() - started
     workers.stop()
@@ -58,9 +59,9 @@ def floor_phase(conn: Any, workers: Workers, n_jobs: int, n_workers: int, budget
     failed = FailedJobRegistry(queue=queue).count
     problem = None
     if codes != [0] * n_workers or finished != n_jobs or failed or queue.count:
-        problem = (f"floor: exit codes {codes}, {finished} finished, {failed} failed, {queue.count} left "
+        problem = (f"{tag}: exit codes {codes}, {finished} finished, {failed} failed, {queue.count} left "
                    f"of {n_jobs} jobs")
-    line = (per_job(elapsed, n_jobs, n_workers, workers.log_text("floor"))
+    line = (per_job(elapsed, n_jobs, n_workers, workers.log_text(tag))
             + f"; CPU of the workers (start-up included): {1000 * cpu / n_jobs:.1f} ms per job")
     return elapsed, line, problem
 

@@ -18,7 +18,7 @@ from typing import Any
 from bench.availability_db import ADMIN_URL, open_database
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-NOOP_JOB = "bench.notifications.noop"     # the floor's job, defined in bench/notifications.py
+NOOP_JOB = "bench.notifications.noop"     # the bare floor's job, defined in bench/notifications.py
 NOOP_QUEUE = "bench-noop"
 POLL = 0.2
 PUBLIC_BASE_URL = "https://pendel.test"
