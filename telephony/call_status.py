@@ -6,6 +6,7 @@ moves the call forward (telephony.queue_rules.status_rank), and the first
 final status stays. The outcome of a click-to-call's caller leg is recorded
 once, keyed by that leg's CallSid, whether the status callback or the dial's
 action reports it first: both lock the `callback_calls` row before looking.
+The status of a call to the line itself is the IVR's (telephony.ivr.status_changed).
 """
 from __future__ import annotations
 
@@ -15,19 +16,9 @@ from sqlalchemy.orm import Session
 from core.models import User
 from core.workdays import WorkingDayCalendar
 from telephony import clock
-from telephony.models import OPEN_STATUSES, CallbackAttempt, CallbackCall, CallbackRequest, IvrCall
+from telephony.models import OPEN_STATUSES, CallbackAttempt, CallbackCall, CallbackRequest
 from telephony.queue import record_attempt
 from telephony.queue_rules import TERMINAL, moves_forward, outcome_of_call
-
-
-def update_inbound(session: Session, call_sid: str, status: str) -> bool:
-    """The status of a call to the line (its IVR row); False when we hold no such call."""
-    call = session.scalar(select(IvrCall).where(IvrCall.call_sid == call_sid).with_for_update())
-    if call is None:
-        return False
-    if moves_forward(call.call_status, status):
-        call.call_status = status
-    return True
 
 
 def load_call(session: Session, call_id: int) -> CallbackCall | None:

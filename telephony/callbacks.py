@@ -2,7 +2,10 @@
 
 Called by the IVR inside its write transaction, so the request, the IVR
 state and the `CallbackRequested` event (notifications sends the
-confirmation text from it) commit or roll back together.
+confirmation text from it) commit or roll back together. The IVR takes the
+request as soon as the caller has confirmed the number (`take`, with the
+safe defaults for what is still to be asked) and again with the answers
+when the call is over (`submit`, which also publishes the event).
 """
 from __future__ import annotations
 
@@ -68,10 +71,22 @@ class Choices:
     may_identify: bool
     wants_confirmation: bool
     call_sid: str
+    # The answers the caller never gave (field names, telephony.models.SAFE_DEFAULTS): their default stands.
+    defaulted: tuple[str, ...] = ()
 
 
 def submit(session: Session, choices: Choices, window: Window) -> int:
-    """Create the request, or update the open one for this number; publish CallbackRequested; return its id.
+    """Take the request (`take`), then publish CallbackRequested: the caller's wishes are final; return its id."""
+    request_id = take(session, choices, window)
+    publish(session, CallbackRequested(
+        callback_id=request_id, caller_number=choices.caller_number, language=choices.language,
+        wants_confirmation=choices.wants_confirmation and choices.caller_number is not None,
+        window_start=window.start, window_end=window.end))
+    return request_id
+
+
+def take(session: Session, choices: Choices, window: Window) -> int:
+    """Create the request, or update the open one for this number; return its id.
 
     One `INSERT … ON CONFLICT DO NOTHING` against the partial unique index
     (one open request per number) makes a new request; when the number has
@@ -91,10 +106,6 @@ def submit(session: Session, choices: Choices, window: Window) -> int:
             break
     else:
         raise RuntimeError("could not take the callback request: its number kept changing state")
-    publish(session, CallbackRequested(
-        callback_id=request_id, caller_number=choices.caller_number, language=choices.language,
-        wants_confirmation=choices.wants_confirmation and choices.caller_number is not None,
-        window_start=window.start, window_end=window.end))
     return request_id
 
 
@@ -104,7 +115,8 @@ def _values(choices: Choices, window: Window) -> dict[str, object]:
             "caller_number": choices.caller_number, "language": choices.language, "moment": choices.moment,
             "may_identify": choices.may_identify,
             "wants_confirmation": choices.wants_confirmation and choices.caller_number is not None,
-            "call_sid": choices.call_sid, "window_start": window.start, "due_at": window.end}
+            "call_sid": choices.call_sid, "window_start": window.start, "due_at": window.end,
+            "defaulted": ",".join(choices.defaulted) or None}
 
 
 _TABLE = CallbackRequest.__table__

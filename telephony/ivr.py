@@ -8,28 +8,43 @@ changes nothing and the current question is asked again. After three
 failed answers to one question (silence, a wrong key, a number we cannot
 call) the caller hears a polite goodbye.
 
-Steps: menu → confirm_number | enter_number → read_back → moment → identify
-→ confirmation (only when the caller's own number is known) → done;
-ended is the goodbye. During office hours, 1 at the menu goes to dialling
-(telephony.dialing): the staff on duty ring; when nobody takes the call,
-the caller is offered a callback. The menu never reveals anything about a case.
+Steps: menu → confirm_number | enter_number → read_back → moment →
+identify → confirmation (only when the caller's own number is known) →
+done; ended is the goodbye. During office hours, 1 at the
+menu goes to dialling (telephony.dialing): the staff on duty ring; when
+nobody takes the call, the caller is offered a callback. The menu never
+reveals anything about a case.
+
+Once the caller has confirmed the number to call (their own, or a keyed-in
+one read back to them), the request exists: it is taken then with the safe
+defaults (telephony.models.SAFE_DEFAULTS) for the questions still to come,
+and taken again with the answers when the call is over — the last answer,
+three failed tries at a later question (then the defaults stand), or
+Twilio's status callback saying the caller hung up (`status_changed`).
 """
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from telephony import dialing
-from telephony.callbacks import Choices, callback_window, submit
+from telephony.callbacks import Choices, Window, callback_window, submit, take
 from telephony.duty import on_duty
 from telephony.ivr_prompts import LineContext, Speaker, closing, farewell, question
 from telephony.ivr_store import CallState
-from telephony.models import CallbackRequest
+from telephony.models import SAFE_DEFAULTS, CallbackRequest
 from telephony.numbers import keyed_number
+from telephony.queue_rules import TERMINAL, moves_forward
 
 MAX_FAILURES = 3
 MOMENT_KEYS = {"1": "morning", "2": "afternoon", "3": "no_preference"}
 YES_NO = {"1": True, "2": False}
+# The questions after the number: at these the request exists already (see the module's docstring).
+AFTER_NUMBER = ("moment", "identify", "confirmation")
+# Answers here read more than the question's URL names (the number read back or taken, the caller's choices).
+_READ_THE_ROW = frozenset({"confirm_number", "read_back", "identify", "confirmation"})
 
 
 def welcome(call: CallState, ctx: LineContext) -> VoiceResponse:
@@ -59,15 +74,17 @@ def current(session: Session, call: CallState, ctx: LineContext) -> VoiceRespons
     return question(call, ctx, speaker)
 
 
-def may_take_request(call: CallState) -> bool:
-    """Whether an answer now may take the callback request (see `answer`), which reads the caller's choices,
-    or reads the keyed-in number back.
+def needs_row(call: CallState) -> bool:
+    """Whether an answer now may read more of the call than its question's URL names (see `answer`).
 
-    Every other answer to a question reads only the step, language, turn,
-    failed tries and the calling number, so it can be applied as asked
-    (telephony.ivr_store.as_asked) without reading the call's row.
+    Those take the callback request, or read the number or the caller's
+    choices. Every other answer to a question reads only the step,
+    language, turn, failed tries and the calling number, so it can be
+    applied as asked (telephony.ivr_store.as_asked) without reading the row.
     """
-    return call.step in ("confirmation", "read_back") or (call.step == "identify" and not call.caller_number)
+    if call.step in _READ_THE_ROW:
+        return True
+    return call.step == "moment" and call.retries + 1 >= MAX_FAILURES  # a last failure takes the request
 
 
 def reads_back_number(call: CallState) -> bool:
@@ -91,7 +108,7 @@ def answer(session: Session, call: CallState, digits: str, ctx: LineContext) -> 
     elif step == "confirm_number" and key in YES_NO:
         if key == "1" and call.caller_number:
             call.number, call.number_typed_in = call.caller_number, False
-            return _ask(call, "moment", ctx, speaker)
+            return _number_confirmed(session, call, ctx, speaker)
         return _ask(call, "enter_number", ctx, speaker)
     elif step == "enter_number":
         number = keyed_number(key)
@@ -99,27 +116,40 @@ def answer(session: Session, call: CallState, digits: str, ctx: LineContext) -> 
             # The caller's own number keyed in is still their own: nobody else's phone is involved.
             call.number, call.number_typed_in = number, number != call.caller_number
             return _ask(call, "read_back", ctx, speaker)
-        return _failed(call, ctx, speaker.add("invalid_number"))
+        return _failed(session, call, ctx, speaker.add("invalid_number"))
     elif step == "read_back" and key in YES_NO:
-        if key == "1":  # used only once the caller heard it and said it is right
-            return _ask(call, "moment", ctx, speaker)
+        if key == "1":
+            return _number_confirmed(session, call, ctx, speaker)
         call.number, call.number_typed_in = None, False
         return _ask(call, "enter_number", ctx, speaker)
     elif step == "moment" and key in MOMENT_KEYS:
         call.moment = MOMENT_KEYS[key]
-        return _ask(call, "identify", ctx, speaker)
+        return _onward(session, call, ctx, speaker, "identify")
     elif step == "identify" and key in YES_NO:
         call.may_identify = YES_NO[key]
-        if call.caller_number:  # a text only ever goes to the number that called
-            return _ask(call, "confirmation", ctx, speaker)
-        call.wants_confirmation = False
-        return _finish(session, call, ctx)
+        return _after_identify(session, call, ctx, speaker)
     elif step == "confirmation" and key in YES_NO:
         call.wants_confirmation = YES_NO[key]
         return _finish(session, call, ctx)
     elif step in ("done", "ended", "dialling"):
         return current(session, call, ctx)
-    return _failed(call, ctx, speaker.add("not_understood"))
+    return _failed(session, call, ctx, speaker.add("not_understood"))
+
+
+def status_changed(session: Session, call: CallState, status: str, ctx: LineContext) -> None:
+    """Twilio's status of the call, kept when it moves forward; when the call is over, the request stands.
+
+    A caller who hung up after confirming the number gets the request with
+    what they answered and the safe defaults for the rest — once: only the
+    first final status moves the call, a retried one changes nothing. The
+    step stays, so an answer still on its way (Twilio posts a pressed key
+    and the status independently) is applied and takes the request again.
+    """
+    if not moves_forward(call.call_status, status):
+        return
+    call.call_status = status
+    if status in TERMINAL and call.step in AFTER_NUMBER:
+        _take(session, call, ctx, final=True)
 
 
 def after_dial(session: Session, call: CallState, ctx: LineContext) -> VoiceResponse:
@@ -154,22 +184,59 @@ def _begin_callback(call: CallState, ctx: LineContext, speaker: Speaker) -> Voic
     return _ask(call, "confirm_number" if call.caller_number else "enter_number", ctx, speaker)
 
 
-def _failed(call: CallState, ctx: LineContext, speaker: Speaker) -> VoiceResponse:
+def _number_confirmed(session: Session, call: CallState, ctx: LineContext, speaker: Speaker) -> VoiceResponse:
+    """The number to call is confirmed: from now on the request exists, whatever happens next."""
+    _take(session, call, ctx, final=False)
+    return _onward(session, call, ctx, speaker, "moment")
+
+
+def _onward(session: Session, call: CallState, ctx: LineContext, speaker: Speaker, step: str) -> VoiceResponse:
+    """The next question after the number; or, when the caller has hung up meanwhile, the request as it stands."""
+    if call.call_status in TERMINAL:
+        return _finish(session, call, ctx)
+    return _ask(call, step, ctx, speaker)
+
+
+def _after_identify(session: Session, call: CallState, ctx: LineContext, speaker: Speaker) -> VoiceResponse:
+    """Offer a confirmation text only to the number that called."""
+    if call.caller_number is None:
+        call.wants_confirmation = False
+        return _finish(session, call, ctx)
+    return _onward(session, call, ctx, speaker, "confirmation")
+
+
+def _failed(session: Session, call: CallState, ctx: LineContext, speaker: Speaker) -> VoiceResponse:
     call.retries += 1
-    call.turn += 1
-    if call.retries >= MAX_FAILURES:
-        call.step = "ended"
-        return farewell(speaker.add("goodbye"))
-    return question(call, ctx, speaker)
+    if call.retries < MAX_FAILURES:
+        call.turn += 1
+        return question(call, ctx, speaker)
+    if call.step in AFTER_NUMBER:  # the number is confirmed: the request stands, with the safe defaults
+        return _finish(session, call, ctx, speaker.add("defaults_kept"))
+    call.step, call.turn = "ended", call.turn + 1
+    return farewell(speaker.add("goodbye"))
 
 
-def _finish(session: Session, call: CallState, ctx: LineContext) -> VoiceResponse:
+def _take(session: Session, call: CallState, ctx: LineContext, final: bool) -> Window:
+    """Take the request as the caller left it: their answers, and the safe default for each one not given.
+
+    `final`: the call's part is over, so the event goes out (notifications sends the text from it).
+    """
+    assert call.number is not None
+    given = {"moment": call.moment, "may_identify": call.may_identify, "wants_confirmation": call.wants_confirmation}
+    if call.caller_number is None:  # never asked: a text only ever goes to the number that called
+        given["wants_confirmation"] = False
+    chosen: dict[str, Any] = {name: SAFE_DEFAULTS[name] if value is None else value for name, value in given.items()}
+    window = callback_window(ctx.now, chosen["moment"], ctx.calendar, ctx.hours, ctx.settings.tz)
+    choices = Choices(number=call.number, number_typed_in=call.number_typed_in, caller_number=call.caller_number,
+                      language=call.language, moment=chosen["moment"], may_identify=chosen["may_identify"],
+                      wants_confirmation=chosen["wants_confirmation"], call_sid=call.call_sid,
+                      defaulted=tuple(name for name, value in given.items() if value is None))
+    call.callback_id = (submit if final else take)(session, choices, window)
+    return window
+
+
+def _finish(session: Session, call: CallState, ctx: LineContext, speaker: Speaker | None = None) -> VoiceResponse:
     """Take the request (create or update, publish the event) and tell the caller when we call."""
-    assert call.number is not None and call.moment is not None and call.may_identify is not None
-    window = callback_window(ctx.now, call.moment, ctx.calendar, ctx.hours, ctx.settings.tz)
-    request_id = submit(session, Choices(
-        number=call.number, number_typed_in=call.number_typed_in, caller_number=call.caller_number,
-        language=call.language, moment=call.moment, may_identify=call.may_identify,
-        wants_confirmation=bool(call.wants_confirmation), call_sid=call.call_sid), window)
-    call.callback_id, call.step, call.retries, call.turn = request_id, "done", 0, call.turn + 1
-    return closing(call, ctx, window.start, window.end)
+    window = _take(session, call, ctx, final=True)
+    call.step, call.retries, call.turn = "done", 0, call.turn + 1
+    return closing(call, ctx, window.start, window.end, speaker)

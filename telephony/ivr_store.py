@@ -13,9 +13,11 @@ Most answers need not read the row at all: each question's action URL names
 the question as it was asked (`Asked`: step, language, failed tries; the
 turn is in the path), which with the calling number is all an answer to it
 reads. `save_if_asked` then writes the answer with one `UPDATE … WHERE` the
-row is still as asked, and writes nothing when it is not (a retried or
-parallel webhook got there first), so the caller can apply the answer to
-the row as it is, under its lock. Nothing personal is in those URLs.
+row is still as asked and the call is not over, and writes nothing when it
+is not (a retried or parallel webhook got there first, or Twilio's status
+callback said the caller hung up, which may already have taken the request
+with the answers so far), so the caller can apply the answer to the row as
+it is, under its lock. Nothing personal is in those URLs.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from core.db import insert_unless_exists, utcnow
 from telephony.models import IvrCall
+from telephony.queue_rules import TERMINAL
 
 TABLE = IvrCall.__table__
 
@@ -98,11 +101,14 @@ class Asked:
 
 
 def as_asked(sid: str, turn: int, asked: Asked, caller_number: str | None) -> CallState:
-    """The call as it stood when `asked`: what an answer to a question reads, every other column NOT_READ."""
+    """The call as it stood when `asked`: what an answer to a question reads, every other column NOT_READ.
+
+    The call is taken to be still going (no final status): `save_if_asked` writes only if it is.
+    """
     return CallState(call_sid=sid, caller_number=caller_number, language=asked.language, step=asked.step,
                      turn=turn, retries=asked.retries, number=NOT_READ, number_typed_in=NOT_READ,
                      moment=NOT_READ, may_identify=NOT_READ, wants_confirmation=NOT_READ, callback_id=NOT_READ,
-                     accepted_by_id=NOT_READ, call_status=NOT_READ)
+                     accepted_by_id=NOT_READ, call_status=None)
 
 
 FIELDS = tuple(CallState.__dataclass_fields__)
@@ -113,7 +119,8 @@ _UPDATE = update(TABLE).where(TABLE.c.call_sid == bindparam("where_sid"))
 _UPDATE_IF_ASKED = _UPDATE.where(
     TABLE.c.step == bindparam("seen_step"), TABLE.c.turn == bindparam("seen_turn"),
     TABLE.c.language == bindparam("seen_language"), TABLE.c.retries == bindparam("seen_retries"),
-    TABLE.c.caller_number.is_not_distinct_from(bindparam("seen_caller")))
+    TABLE.c.caller_number.is_not_distinct_from(bindparam("seen_caller")),
+    TABLE.c.call_status.is_(None) | TABLE.c.call_status.not_in(sorted(TERMINAL)))
 
 
 def _state(row: Any) -> CallState:
@@ -166,7 +173,8 @@ def save(conn: Connection, before: CallState, after: CallState) -> None:
 
 
 def save_if_asked(conn: Connection, before: CallState, after: CallState) -> bool:
-    """Write what an answer changed if the row is still as `before` (from `as_asked`) says; else nothing, False."""
+    """Write what an answer changed if the row is still as `before` (from `as_asked`) says and the call
+    not over; else nothing, False."""
     result = conn.execute(_UPDATE_IF_ASKED, {
         **_changed(before, after), "updated_at": utcnow(), "where_sid": after.call_sid,
         "seen_step": before.step, "seen_turn": before.turn, "seen_language": before.language,

@@ -26,6 +26,10 @@ UNSUCCESSFUL = ("no_answer", "busy", "wrong_number")
 # A click-to-call: ring the staff member, they accept, we dial the caller, it ends.
 CALL_STATES = ("requested", "ringing_staff", "connecting", "finished", "staff_missed", "failed")
 OPEN_SQL = "status IN ('open', 'in_progress')"
+# The phone line's questions after the number, by the field each answer sets, with the safe default a
+# request keeps when the caller never answered (silence three times, or hung up): no preference for the
+# moment, do not say who we are, no text.
+SAFE_DEFAULTS = {"moment": "no_preference", "may_identify": False, "wants_confirmation": False}
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -58,10 +62,18 @@ class CallbackRequest(Base):
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     call_sid: Mapped[str | None] = mapped_column(String(64))
+    # The answers the caller never gave, so their SAFE_DEFAULTS stand (comma-separated field names, in
+    # SAFE_DEFAULTS order); None when the caller answered every question they were asked.
+    defaulted: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # end of the promised window (SLA)
+
+    @property
+    def defaulted_answers(self) -> list[str]:
+        """The fields whose safe default stands because the caller never answered (see SAFE_DEFAULTS)."""
+        return self.defaulted.split(",") if self.defaulted else []
 
 
 class CallbackAttempt(Base):

@@ -15,7 +15,7 @@ from pydantic_core import PydanticCustomError
 from core.api import QueryModel, RequestModel, ResponseModel, UtcDatetime
 from core.models import User
 from scheduler.schemas import Phone
-from telephony.models import CALL_STATES, LANGUAGES, MOMENTS, OPEN_STATUSES, OUTCOMES, STATUSES, \
+from telephony.models import CALL_STATES, LANGUAGES, MOMENTS, OPEN_STATUSES, OUTCOMES, SAFE_DEFAULTS, STATUSES, \
     CallbackAttempt, CallbackCall, CallbackRequest
 from telephony.queue import CLOSING_STATUSES
 
@@ -25,6 +25,7 @@ Closing = Literal[CLOSING_STATUSES]  # type: ignore[valid-type]
 Language = Literal[LANGUAGES]  # type: ignore[valid-type]
 Moment = Literal[MOMENTS]  # type: ignore[valid-type]
 CallState = Literal[CALL_STATES]  # type: ignore[valid-type]
+Defaultable = Literal[tuple(SAFE_DEFAULTS)]  # type: ignore[valid-type]
 
 
 def _assignee(value: str) -> str:
@@ -76,6 +77,9 @@ class CallbackOut(ResponseModel):
     moment: Moment = Field(description="Preferred part of the day")
     may_identify: bool = Field(description="Whether we may say who we are if someone else answers")
     wants_confirmation: bool
+    defaulted: list[Defaultable] = Field(description="The answers the caller never gave (they hung up, or three "
+                                                     "times no usable key), whose safe default stands: moment "
+                                                     "no_preference, may_identify and wants_confirmation false")
     case_id: int | None
     created_at: UtcDatetime
     window_start: UtcDatetime = Field(description="Start of the promised window")
@@ -94,7 +98,8 @@ class CallbackOut(ResponseModel):
             caller_number_known=row.caller_number is not None,
             texts_to_caller_allowed=bool(row.wants_confirmation and row.caller_number is not None),
             language=row.language, moment=row.moment, may_identify=row.may_identify,
-            wants_confirmation=row.wants_confirmation, case_id=row.case_id, created_at=row.created_at,
+            wants_confirmation=row.wants_confirmation, defaulted=row.defaulted_answers, case_id=row.case_id,
+            created_at=row.created_at,
             window_start=row.window_start, due_at=row.due_at, overdue=overdue, status=row.status,
             assignee=UserRef.of(assignee), attempts_count=attempts_count,
             last_attempt=LastAttempt(at=last_attempt.at, outcome=last_attempt.outcome) if last_attempt else None)

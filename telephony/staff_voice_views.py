@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from core.models import User
+from core.db import once_more_if_disconnected
 from core.runtime import current
 from core.twilio_signature import twilio_signed
-from telephony import call_status, dialing
+from telephony import call_status, dialing, ivr, ivr_store
 from telephony.ivr_prompts import LineContext, Speaker
 from telephony.models import OPEN_STATUSES, CallbackCall, CallbackRequest, IvrCall
 from telephony.twiml_http import bad_request, form_sid, line_context, twiml
@@ -147,10 +148,10 @@ def status() -> Response:
         return bad_request()
     runtime = current()
     call_id, leg = request.args.get("callback_call", type=int), request.args.get("leg")
-    with runtime.db.write_session() as session:
-        if call_id is None:
-            call_status.update_inbound(session, sid, state)
-        else:
+    if call_id is None:
+        once_more_if_disconnected(lambda: _inbound_status(sid, state))
+    else:
+        with runtime.db.write_session() as session:
             call = call_status.load_call(session, call_id)
             if call is not None and leg == "staff":
                 call_status.update_staff_leg(session, call, sid, state)
@@ -158,3 +159,18 @@ def status() -> Response:
                 call_status.update_caller_leg(session, call, sid, state, runtime.workdays, runtime.settings.tz)
     log.info("call status %s: %s", sid, state)
     return Response(status=204)
+
+
+def _inbound_status(sid: str, state: str) -> None:
+    """A call to the line: its IVR row, locked; a caller who hung up keeps a request they confirmed (telephony.ivr).
+
+    On the phone line's own connections (telephony.voice_views), so done once more when the
+    connection turns out gone: the status then no longer moves the call, and nothing changes twice.
+    """
+    ctx = line_context()
+    with current().db.write_connection() as (conn, session):
+        call = ivr_store.lock(conn, sid)
+        if call is not None:
+            before = call.snapshot()
+            ivr.status_changed(session, call, state, ctx)
+            ivr_store.save(conn, before, call)

@@ -85,14 +85,15 @@ def _answer_as_asked(turn: int, digits: str) -> Response | None:
     """The answer applied to the question its URL names, without reading the row (telephony.ivr_store).
 
     None, having changed nothing, when the URL names no question, when the
-    answer may take the callback request (that reads the caller's choices),
-    or when the row is no longer as asked (a retried or parallel webhook).
+    answer may read more than that (it may take the callback request, or
+    reads the number or the caller's choices), or when the row is no longer
+    as asked (a retried or parallel webhook, or the caller hung up meanwhile).
     """
     sid, asked = form_sid(), Asked.from_query(request.args)
     if sid is None or asked is None:
         return None
     call = ivr_store.as_asked(sid, turn, asked, as_sent(request.form.get("From")))
-    if ivr.may_take_request(call):
+    if ivr.needs_row(call):
         return None
     before = call.snapshot()
     ctx = line_context()

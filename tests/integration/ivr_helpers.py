@@ -11,7 +11,8 @@ A caller's answer asks (Gather), ends (Hangup) or rings staff (Dial); then
 of the line's Dial, or a click-to-call): it picks up (posts the leg's URL),
 hears the screen and presses a key, or stays silent like a voicemail (the
 screen's `<Gather>` then falls through to `<Hangup>`; Twilio posts nothing).
-`status_callback()` posts a call status callback, signed for its full URL.
+`status_callback()` posts a call status callback, signed for its full URL;
+`hang_up()` posts the one Twilio sends when a call to the line is over.
 """
 from __future__ import annotations
 
@@ -207,6 +208,13 @@ class StaffPhone:
         self.last = None
 
 
+def hang_up(caller: Caller, status: str = "completed") -> Any:
+    """Twilio's status callback for a call to the line that is over (the caller hung up): 204, no body."""
+    response = caller.post(f"{BASE}/telephony/voice/status", {"CallStatus": status, "CallDuration": "40"})
+    assert response.status_code == 204 and response.get_data() == b""
+    return response
+
+
 def status_callback(client: Any, url: str, sid: str, status: str, **extra: str) -> Any:
     """A call status callback as Twilio posts it to `url` (full URL, with its query string)."""
     params = {"CallSid": sid, "AccountSid": ACCOUNT, "CallStatus": status, "ApiVersion": "2010-04-01",
@@ -247,6 +255,13 @@ def ivr_row(runtime: Any, sid: str) -> IvrCall:
 def requests(runtime: Any) -> list[CallbackRequest]:
     with runtime.db.session() as s:
         return list(s.scalars(select(CallbackRequest).order_by(CallbackRequest.id)))
+
+
+def request_rows(runtime: Any) -> list[dict[str, Any]]:
+    """Every column of every callback request, in id order: to show what a request changed, or did not."""
+    with runtime.db.session() as s:
+        return [{p.key: getattr(row, p.key) for p in CallbackRequest.__mapper__.column_attrs}
+                for row in s.scalars(select(CallbackRequest).order_by(CallbackRequest.id))]
 
 
 def counts(runtime: Any) -> tuple[int, int]:

@@ -26,8 +26,8 @@ MONDAY_10 = local(2026, 11, 30, 10, 0)
 TUESDAY_12 = local(2026, 12, 1, 12, 0)
 SAME = "same"
 SUMMARY = {"id", "number", "number_typed_in", "verify_identity", "caller_number_known", "texts_to_caller_allowed",
-           "language", "moment", "may_identify", "wants_confirmation", "case_id", "created_at", "window_start",
-           "due_at", "overdue", "status", "assignee", "attempts_count", "last_attempt"}
+           "language", "moment", "may_identify", "wants_confirmation", "defaulted", "case_id", "created_at",
+           "window_start", "due_at", "overdue", "status", "assignee", "attempts_count", "last_attempt"}
 
 
 def new_request(s: Any, number: str, *, caller: str | None = SAME, wants: bool = True, due: Any = TUESDAY_12,

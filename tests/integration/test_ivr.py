@@ -14,7 +14,7 @@ import pytest
 from telephony import twiml_http
 from tests import factories
 from tests.conftest import both_databases
-from tests.integration.ivr_helpers import Caller, counts, ivr_state, local, record_events, requests
+from tests.integration.ivr_helpers import Caller, counts, ivr_state, local, record_events, request_rows, requests
 
 MONDAY_10 = local(2026, 11, 30, 10, 0)
 FRIDAY_EVENING = local(2026, 11, 27, 19, 0)
@@ -88,7 +88,8 @@ def test_outside_hours_in_english_with_a_keyed_in_number(client: Any, runtime: A
     assert heard.hung_up and heard.text == "Thank you. We will call you Monday between 9 and 5 pm. Goodbye."
     [row] = requests(runtime)
     assert (row.number, row.number_typed_in, row.caller_number, row.language, row.moment, row.may_identify,
-            row.wants_confirmation) == ("+31201234567", True, "+31687654321", "en", "no_preference", True, False)
+            row.wants_confirmation, row.defaulted) == (
+        "+31201234567", True, "+31687654321", "en", "no_preference", True, False, None)
     assert events[0].caller_number == "+31687654321" and events[0].wants_confirmation is False
 
 
@@ -136,11 +137,10 @@ def test_an_invalid_number_three_times_ends_the_call_politely(client: Any, runti
     assert counts(runtime) == (0, 1)
 
 
-@pytest.mark.parametrize("number, step_keys", [
-    ("+31612345678", ()), ("+31612345678", ("2",)), ("anonymous", ("2", "0612345678")), ("+31612345678", ("2", "1")),
-    ("+31612345678", ("2", "1", "1")), ("+31612345678", ("2", "1", "1", "1"))])
-def test_wrong_keys_and_silence_are_asked_again_then_goodbye(client: Any, runtime: Any, at: Any, number: str,
-                                                             step_keys: tuple[str, ...]) -> None:
+@pytest.mark.parametrize("number, step_keys", [("+31612345678", ()), ("+31612345678", ("2",)),
+                                               ("anonymous", ("2", "0612345678"))])
+def test_before_the_number_is_confirmed_wrong_keys_and_silence_are_asked_again_then_goodbye(
+        client: Any, runtime: Any, at: Any, number: str, step_keys: tuple[str, ...]) -> None:
     caller = Caller(client, number)
     question = caller.walk(*step_keys)
     for wrong in ("7", ""):
@@ -152,12 +152,43 @@ def test_wrong_keys_and_silence_are_asked_again_then_goodbye(client: Any, runtim
     assert counts(runtime) == (0, 1)
 
 
+@pytest.mark.parametrize("step_keys, kept, defaulted", [
+    (("2", "1"), ("no_preference", False, False), "moment,may_identify,wants_confirmation"),
+    (("2", "1", "1"), ("morning", False, False), "may_identify,wants_confirmation"),
+    (("2", "1", "1", "1"), ("morning", True, False), "wants_confirmation"),
+])
+def test_after_the_number_is_confirmed_silence_keeps_the_request_with_the_safe_defaults(
+        client: Any, runtime: Any, at: Any, step_keys: tuple[str, ...], kept: tuple[Any, ...],
+        defaulted: str) -> None:
+    events = record_events(runtime)
+    caller = Caller(client)
+    question = caller.walk(*step_keys)
+    for wrong in ("7", ""):
+        heard = caller.press(wrong)
+        assert heard.text.startswith("Dat hebben wij niet goed ontvangen.") and question.says[-1] == heard.says[-1]
+    last_try = caller.last
+    heard = caller.press("")
+    window = "tussen 9 en 17 uur" if kept[0] == "no_preference" else "tussen 9 en 12 uur"
+    assert heard.hung_up and heard.text == ("Dat hebben wij niet goed ontvangen. Uw terugbelverzoek is toch genoteerd. "
+                                            f"Dank u wel. Wij bellen u dinsdag {window}. Tot ziens.")
+    [row] = requests(runtime)
+    assert (row.number, row.number_typed_in, row.status) == ("+31612345678", False, "open")
+    assert (row.moment, row.may_identify, row.wants_confirmation) == kept
+    assert row.defaulted == defaulted and row.defaulted_answers == defaulted.split(",")
+    assert [(e.callback_id, e.wants_confirmation) for e in events] == [(row.id, False)]
+    before = request_rows(runtime)
+    again = caller.press("", action=last_try.action)  # Twilio retries the last webhook: the closing, nothing new
+    assert again.hung_up and again.text == f"Dank u wel. Wij bellen u dinsdag {window}. Tot ziens."
+    assert request_rows(runtime) == before and len(events) == 1
+
+
 def test_a_keyed_in_number_is_read_back_and_can_be_keyed_in_again(client: Any, runtime: Any, at: Any) -> None:
     caller = Caller(client, "anonymous")
     caller.walk("2")
     heard = caller.press("0612345679")
     assert heard.text == ("U heeft ingetoetst: 0 6, 1 2, 3 4, 5 6, 7 9. Klopt dat? Druk dan 1. "
                           "Wilt u het nummer opnieuw intoetsen? Druk dan 2.")
+    assert requests(runtime) == []  # not confirmed yet: nothing taken
     assert caller.press("2").text.startswith("Toets het telefoonnummer")
     assert caller.press("0201234567").text.startswith("U heeft ingetoetst: 0 2 0, 1 2 3, 4 5, 6 7.")
     for wrong in ("7", ""):
@@ -165,10 +196,10 @@ def test_a_keyed_in_number_is_read_back_and_can_be_keyed_in_again(client: Any, r
     assert caller.press("1").text.startswith("Wanneer komt het u het best uit?")
     # A whole number said aloud is never kept among the remembered TwiML answers (telephony.twiml_http).
     assert not any("5 6, 7 9" in xml or "4 5, 6 7" in xml for xml in twiml_http._XML.values())
-    caller.press("1")
-    assert caller.press("1").hung_up
-    [row] = requests(runtime)
-    assert (row.number, row.number_typed_in, row.caller_number) == ("+31201234567", True, None)
+    [row] = requests(runtime)  # confirmed: the request stands from here on, with the defaults so far
+    assert (row.number, row.number_typed_in, row.caller_number, row.moment, row.may_identify,
+            row.wants_confirmation, row.defaulted) == ("+31201234567", True, None, "no_preference", False, False,
+                                                       "moment,may_identify")
 
 
 def test_a_keyed_in_number_never_confirmed_is_never_taken(client: Any, runtime: Any, at: Any) -> None:
@@ -196,10 +227,10 @@ def test_unsigned_or_wrongly_signed_requests_are_refused_and_change_nothing(clie
         assert response.status_code == 403 and response.get_data(as_text=True) == "Forbidden"
     assert counts(runtime) == (0, 0)
     caller.walk("2", "1", "1", "1")
-    before = ivr_state(runtime, caller.sid)
+    before = ivr_state(runtime, caller.sid), request_rows(runtime)
     response = caller.post(caller.last.action or "", {"Digits": "1"}, signed=False)
     assert response.status_code == 403
-    assert ivr_state(runtime, caller.sid) == before and requests(runtime) == []
+    assert (ivr_state(runtime, caller.sid), request_rows(runtime)) == before
 
 
 def test_a_replayed_answer_creates_no_second_request(client: Any, runtime: Any, at: Any) -> None:

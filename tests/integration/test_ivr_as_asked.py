@@ -101,7 +101,9 @@ def test_an_answer_whose_row_changes_while_it_waits_for_the_lock_is_applied_once
     # The waiting answer found the row moved on: it changed nothing and asked the current question again.
     assert (call.step, call.turn, call.moment, call.retries) == ("identify", 3, "afternoon", 0)
     assert "/telephony/voice/answer/3?step=identify" in response.get_data(as_text=True)
-    assert requests(runtime) == []
+    # The request stands since the number was confirmed, with the defaults: the waiting answer took nothing.
+    assert [(r.moment, r.defaulted) for r in requests(runtime)] == [
+        ("no_preference", "moment,may_identify,wants_confirmation")]
 
 
 def test_the_last_answers_still_read_the_row(client: Any, runtime: Any, at: Any) -> None:

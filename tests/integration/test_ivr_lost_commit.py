@@ -5,7 +5,8 @@ their connection turns out dead (core.db.once_more_if_disconnected). The
 nastiest case is a connection that dies after the server committed: the
 second run must find the work done and answer as if it were Twilio's own
 retry — the same question, one callback request, one confirmation text, and
-for a first webhook the safety line again.
+for a first webhook the safety line again. The status callback that says the
+caller hung up is done once more the same way: the request is taken once.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sqlalchemy.engine import make_url
 from core.config import Settings
 from notifications.models import OutboxMessage
 from telephony.models import IvrCall
-from tests.integration.ivr_helpers import Caller, local, requests
+from tests.integration.ivr_helpers import Caller, hang_up, local, record_events, requests
 from tests.support.lossy_proxy import LossyProxy
 
 
@@ -45,14 +46,43 @@ def monday_morning(app: Any) -> None:
 
 def test_an_answer_as_asked(client: Any, runtime: Any, proxy: LossyProxy) -> None:
     caller = Caller(client)
+    caller.walk("2", "1")
+    proxy.armed = True
+    heard = caller.press("1")
+    assert proxy.fired == 1
+    assert heard.text.startswith("Misschien neemt iemand anders de telefoon op.")
+    with runtime.db.session() as s:
+        call = s.get_one(IvrCall, caller.sid)
+        assert (call.step, call.turn, call.moment) == ("identify", 3, "morning")
+
+
+def test_the_answer_that_confirms_the_number(client: Any, runtime: Any, proxy: LossyProxy) -> None:
+    caller = Caller(client)
     caller.walk("2")
     proxy.armed = True
     heard = caller.press("1")
     assert proxy.fired == 1
     assert heard.text.startswith("Wanneer komt het u het best uit?")
+    [request] = requests(runtime)
+    assert (request.number, request.defaulted) == ("+31612345678", "moment,may_identify,wants_confirmation")
     with runtime.db.session() as s:
         call = s.get_one(IvrCall, caller.sid)
-        assert (call.step, call.turn, call.number) == ("moment", 2, "+31612345678")
+        assert (call.step, call.turn, call.number, call.callback_id) == ("moment", 2, "+31612345678", request.id)
+
+
+def test_the_hang_up(client: Any, runtime: Any, proxy: LossyProxy) -> None:
+    events = record_events(runtime)
+    caller = Caller(client)
+    caller.walk("2", "1", "2")
+    proxy.armed = True
+    hang_up(caller)
+    assert proxy.fired == 1
+    [request] = requests(runtime)
+    assert (request.moment, request.may_identify, request.defaulted) == (
+        "afternoon", False, "may_identify,wants_confirmation")
+    assert len(events) == 1  # the second run found the call over already: nothing taken twice
+    with runtime.db.session() as s:
+        assert s.get_one(IvrCall, caller.sid).call_status == "completed"
 
 
 def test_the_answer_that_takes_the_request(client: Any, runtime: Any, proxy: LossyProxy) -> None:

@@ -4,7 +4,7 @@ telephony.voice_views applies most answers to `ivr_store.as_asked` (the
 question as its URL names it, every other column NOT_READ) instead of the
 row. For every question, key, language, calling number, failed tries and
 time of day, the two must give the same TwiML and the same row afterwards;
-otherwise `ivr.may_take_request` must send the answer to the locked path.
+otherwise `ivr.needs_row` must send the answer to the locked path.
 """
 from __future__ import annotations
 
@@ -53,8 +53,8 @@ def test_every_answer_as_asked_matches_the_answer_to_the_row(when: str) -> None:
     compared = 0
     for row, key in itertools.product(calls_at_questions(), KEYS):
         asked = as_asked(row.call_sid, row.turn, Asked.of(row), row.caller_number)
-        if ivr.may_take_request(asked):
-            assert ivr.may_take_request(row)
+        if ivr.needs_row(asked):
+            assert ivr.needs_row(row)
             continue
         full, partial = row.snapshot(), asked.snapshot()
         expected = str(ivr.answer(None, full, key, ctx))  # type: ignore[arg-type]
