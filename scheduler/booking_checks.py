@@ -68,12 +68,12 @@ def load_and_check(session: Session, req: BookingRequest, actor: User | None, no
         room = session.get(Room, req.room_id)
         if room is None or not room.active:
             raise InvalidInput("room_id", "no such active room")
-    participants = tuple(session.scalars(select(Participant).where(Participant.id.in_(req.participant_ids))))
-    if len(participants) != len(req.participant_ids):
-        raise InvalidInput("participant_ids", "unknown participant")
+    participants = tuple(session.scalars(select(Participant).where(Participant.id.in_(req.participant_ids),
+                                                                   Participant.case_id == case.id)))
+    # Unknown or in another case: the same words, so a booking cannot probe for other cases' people.
+    for missing in sorted(set(req.participant_ids) - {p.id for p in participants}):
+        raise InvalidInput("participant_ids", f"participant {missing} is not in this case")
     for participant in participants:
-        if participant.case_id != case.id:
-            raise InvalidInput("participant_ids", f"participant {participant.id} belongs to another case")
         if participant.withdrawn_at is not None:
             raise InvalidInput("participant_ids", f"participant {participant.id} has withdrawn")
     check_arrivals(req.start, req.end, {p.id: p.role for p in participants}, req.arrivals, policy.arrival_gap,

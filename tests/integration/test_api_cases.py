@@ -121,7 +121,8 @@ def _book_meeting(client: Any, world: dict[str, Any]) -> dict[str, Any]:
     response = client.post("/api/v1/appointments", headers=world["mediator1"], json={
         "case_id": world["mine"], "kind": "meeting", "mode": "in_person", "start": start.isoformat(),
         "end": (start + timedelta(hours=2)).isoformat(), "mediator_ids": [world["m1"]], "room_id": world["room"],
-        "participant_ids": world["mine_people"]})
+        "participant_ids": world["mine_people"],
+        "arrivals": {str(world["mine_people"][1]): (start + timedelta(minutes=15)).isoformat()}})
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 

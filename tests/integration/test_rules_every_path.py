@@ -308,3 +308,16 @@ def test_concurrent_bookings_of_one_participant_through_different_mediators_one_
     assert all(isinstance(r, booking.BookingConflict) for r in results if not isinstance(r, int)), results
     assert {c["type"] for r in results if isinstance(r, booking.BookingConflict) for c in r.extra["conflicts"]} <= {
         "participant", "mediator", "room"}
+
+
+def test_another_cases_participant_reads_like_an_unknown_one(client, runtime, world):
+    start = at(working_day(runtime), 10)
+    with runtime.db.session() as s:
+        theirs = s.scalar(select(Participant.id).where(Participant.case_id == world["theirs"]))
+    answers = []
+    for participant_id in (theirs, 2_000_000):
+        response = post(client, "/appointments", _phone(world, start, participant_ids=[participant_id]),
+                        world["mediator1"])
+        assert response.status_code == 422
+        answers.append(response.get_json()["errors"][0]["message"].replace(str(participant_id), "N"))
+    assert answers[0] == answers[1]
