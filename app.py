@@ -71,7 +71,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     from telephony.pages import callback_pages_bp
     from telephony.api import telephony_api_bp
     from telephony.staff_voice_views import staff_voice_bp
-    from telephony.voice_views import voice_bp
+    from telephony.voice_views import texts_allowed_by, voice_bp
+    from notifications.inbound_models import number_opted_out
 
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
@@ -87,6 +88,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_calendar_warnings(app)
     app.register_blueprint(sms_webhooks_bp)
     app.register_blueprint(voice_bp)
+    # The phone line offers a confirmation text only to a number that did not text STOP (notifications').
+    texts_allowed_by(app, lambda session, number: not number_opted_out(session, settings, number))
     app.register_blueprint(staff_voice_bp)
     app.register_blueprint(feeds_bp)
     app.register_blueprint(feeds_api_bp, url_prefix="/api/v1")

@@ -103,6 +103,16 @@ class SmsOptOut(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+def number_opted_out(session: Session, settings: Settings, number: str) -> bool:
+    """Whether `number` texted STOP (under SECRET_KEY or an earlier key still honoured), so a text to it is skipped.
+
+    For those who would promise one: the phone line asks before it offers a
+    caller a confirmation text (wired in app.py; telephony imports no notifications).
+    """
+    hashes = opt_out_hashes(settings, number)
+    return session.scalar(select(SmsOptOut.number_hash).where(SmsOptOut.number_hash.in_(hashes)).limit(1)) is not None
+
+
 class SmsStop(Base):
     """A participant whose SMS is off because their number texted STOP, not because staff chose so.
 

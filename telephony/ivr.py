@@ -9,8 +9,8 @@ failed answers to one question (silence, a wrong key, a number we cannot
 call) the caller hears a polite goodbye.
 
 Steps: menu → confirm_number | enter_number → read_back → moment →
-identify → confirmation (only when the caller's own number is known) →
-done; ended is the goodbye. During office hours, 1 at the
+identify → confirmation (only when the caller's own number is known and
+may be texted) → done; ended is the goodbye. During office hours, 1 at the
 menu goes to dialling (telephony.dialing): the staff on duty ring; when
 nobody takes the call, the caller is offered a callback. The menu never
 reveals anything about a case.
@@ -198,10 +198,13 @@ def _onward(session: Session, call: CallState, ctx: LineContext, speaker: Speake
 
 
 def _after_identify(session: Session, call: CallState, ctx: LineContext, speaker: Speaker) -> VoiceResponse:
-    """Offer a confirmation text only to the number that called."""
+    """Offer a confirmation text only to the number that called, and only when it takes our texts."""
     if call.caller_number is None:
         call.wants_confirmation = False
         return _finish(session, call, ctx)
+    if not ctx.may_text(session, call.caller_number):  # it texted STOP: promise nothing the outbox would skip
+        call.wants_confirmation = False
+        return _finish(session, call, ctx, speaker.add("texts_off"))
     return _onward(session, call, ctx, speaker, "confirmation")
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Callable
 
+from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from core.config import Settings
@@ -28,6 +29,16 @@ SAY_LANGUAGE = {"nl": "nl-NL", "en": "en-GB"}
 KEY_TIMEOUT = 8      # seconds of silence before a one-key question counts as unanswered
 NUMBER_TIMEOUT = 10  # keying in a whole number takes longer between digits
 MAX_NUMBER_DIGITS = 20
+# "May we text this number?", asked in the webhook's transaction. Whether a number texted STOP is
+# notifications' to know, and telephony imports no notifications: the app hands the check in
+# (telephony.voice_views.texts_allowed_by), and line_context() finds it under this key.
+MayText = Callable[[Session, str], bool]
+MAY_TEXT = "telephony.may_text"
+
+
+def any_number(_session: Session, _number: str) -> bool:
+    """The check when none was handed in (telephony on its own): nothing says a number takes no texts."""
+    return True
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,7 @@ class LineContext:
     settings: Settings
     calendar: WorkingDayCalendar
     now: datetime
+    may_text: MayText = any_number
 
     @property
     def hours(self) -> OfficeHours:

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from typing import Any, Hashable
 
-from flask import Response, request
+from flask import Response, current_app, request
 from twilio.twiml import TwiML
 from twilio.twiml.voice_response import VoiceResponse
 
 from core.runtime import current
 from telephony import clock
-from telephony.ivr_prompts import LineContext
+from telephony.ivr_prompts import MAY_TEXT, LineContext, any_number
 
 MAX_SID = 64
 # Serialised answers by their shape. Callers hear the same few dozen answers (a question, its turn,
@@ -59,7 +59,8 @@ def _shape(node: Any) -> Hashable:
 
 def line_context() -> LineContext:
     runtime = current()
-    return LineContext(settings=runtime.settings, calendar=runtime.workdays, now=clock.now())
+    return LineContext(settings=runtime.settings, calendar=runtime.workdays, now=clock.now(),
+                       may_text=current_app.extensions.get(MAY_TEXT, any_number))
 
 
 def form_sid(name: str = "CallSid") -> str | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Flask, Response, request
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -27,7 +27,7 @@ from core.db import once_more_if_disconnected
 from core.runtime import current
 from core.twilio_signature import twilio_signed
 from telephony import ivr, ivr_store
-from telephony.ivr_prompts import LineContext
+from telephony.ivr_prompts import MAY_TEXT, LineContext, MayText
 from telephony.ivr_store import Asked, CallState
 from telephony.numbers import as_sent, caller_number
 from telephony.twiml_http import bad_request, form_sid, line_context, twiml
@@ -35,6 +35,15 @@ from telephony.twiml_http import bad_request, form_sid, line_context, twiml
 log = logging.getLogger(__name__)
 voice_bp = Blueprint("voice", __name__)
 Step = Callable[[Session, CallState, LineContext, bool], VoiceResponse]
+
+
+def texts_allowed_by(app: Flask, may_text: MayText) -> None:
+    """Hand the phone line the check "may we text this number?" (the app wires notifications' opt-outs in).
+
+    Asked before a caller is offered a confirmation text, in the webhook's
+    transaction; without it every number counts as one we may text.
+    """
+    app.extensions[MAY_TEXT] = may_text
 
 
 def _handle(expect_new: bool, step: Step, what: str) -> Response:
