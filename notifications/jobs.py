@@ -31,7 +31,12 @@ again. Every other path is guarded: a job whose attempt is no longer the row's
 (a late or duplicate job) returns without doing anything.
 
 `last_error` carries the channel's error text, which by contract names only
-codes and stages (never an address or message text).
+codes and stages (never an address or message text). A permanent failure
+that is the provider's verdict on the number (unsubscribed, invalid:
+notifications.verdicts) is applied in the same transaction: the texts still
+waiting for that number are cancelled with it, and the mediators' notice
+says which verdict it was. A transient one that came with a Retry-After is
+not tried again before that.
 """
 from __future__ import annotations
 
@@ -39,20 +44,21 @@ import logging
 import random
 import threading
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, literal, select, union_all, update
 from sqlalchemy.engine import Row
 
 from core.config import Settings
 from core.db import UTCDateTime, utcnow
 from core.jobcontext import job_runtime
-from notifications import sendcheck
+from notifications import sendcheck, verdicts
 from notifications.mediator_notices import notify_address_changed, notify_failed_message
 from notifications.backoff import next_attempt
 from notifications.channels.base import Accepted, Channel, Envelope, PermanentSendError, TransientSendError
 from notifications.inbound_models import SmsOptOut, confirms_opt_out, keep_under_current_key, opt_out_hashes
-from notifications.models import OutboxMessage
+from notifications.models import OutboxMessage, SmsUntextableNumber
 from scheduler.models import Appointment, Participant
 
 STATUS_CALLBACK_PATH = "/telephony/sms/status"
@@ -67,11 +73,13 @@ _channels_lock = threading.Lock()
 # outcome, and in a freshly forked work horse the ORM's identity map and unit of work cost several
 # times the queries themselves. Built once here, compiled once per process (before the fork).
 # One statement loads the row (locked) with its appointment's and participant's facts; an SMS
-# costs one more, the opt-out lookup by the number's keyed hash (computed here, not in SQL).
+# costs one more, the number's opt-out and not-textable marks looked up by its keyed hash (computed
+# here, not in SQL).
 # The joined facts are as of the statement's start: a writer that makes a queued message wrong
 # (cancellation, withdrawal, STOP, a contact change) also cancels its row, and so either commits
 # before that start or waits for this job's commit.
 _m, _a, _p, _o = OutboxMessage.__table__, Appointment.__table__, Participant.__table__, SmsOptOut.__table__
+_u = SmsUntextableNumber.__table__
 LOAD_ROW = (select(_m.c.status, _m.c.attempts, _m.c.kind, _m.c.channel, _m.c.recipient_kind, _m.c.is_reminder,
                    _m.c.appointment_id, _m.c.appointment_version, _m.c.participant_id, _m.c.deadline,
                    _m.c.idempotency_key, _m.c.to_address, _m.c.subject, _m.c.body, _m.c.html_body,
@@ -83,7 +91,10 @@ LOAD_ROW = (select(_m.c.status, _m.c.attempts, _m.c.kind, _m.c.channel, _m.c.rec
             .select_from(_m.outerjoin(_a, _a.c.id == _m.c.appointment_id)
                          .outerjoin(_p, _p.c.id == _m.c.participant_id))
             .where(_m.c.id == bindparam("row_id")).with_for_update(of=_m))
-NUMBER_OPTED_OUT = select(_o.c.number_hash).where(_o.c.number_hash.in_(bindparam("hashes", expanding=True)))
+_hashes = bindparam("hashes", expanding=True)
+NUMBER_MARKS = union_all(
+    select(_o.c.number_hash, literal("opted_out").label("mark")).where(_o.c.number_hash.in_(_hashes)),
+    select(_u.c.number_hash, literal("not_textable").label("mark")).where(_u.c.number_hash.in_(_hashes)))
 _this_row = update(_m).where(_m.c.id == bindparam("row_id"))
 _at = bindparam("at", type_=UTCDateTime())
 # With the provider's status on accepting it ("queued"), which the outbox shows until the first callback.
@@ -135,7 +146,9 @@ def send_message(row_id: int, attempt: int) -> str:
     return outcome
 
 
-_NOTICES = {"dead": notify_failed_message, "skipped:address_changed": notify_address_changed}
+_NOTICES = {"dead": notify_failed_message, "skipped:address_changed": notify_address_changed,
+            **{f"dead:{verdict}": partial(notify_failed_message, reason=reason)
+               for verdict, reason in verdicts.NOTICE_REASON.items()}}
 
 
 def attempt_send(conn: Connection, settings: Settings, row_id: int, attempt: int, now: datetime) -> str:
@@ -178,7 +191,13 @@ def _deliver(conn: Connection, settings: Settings, row_id: int, row: Row[Any], n
         accepted = channel.send(envelope)
     except PermanentSendError as exc:
         _finish(conn, row_id, "dead", now, _error("permanent", exc))
-        return "dead"
+        verdict = verdicts.verdict_for(exc.code) if row.channel == "sms" else None
+        if verdict is None:
+            return "dead"
+        # About the number, not this message: every text still waiting for it goes the same way.
+        verdicts.apply(conn, settings, verdict, row.to_address,
+                       row.participant_id if row.recipient_kind == "participant" else None, exc.code, now)
+        return f"dead:{verdict}"
     except TransientSendError as exc:
         wait = timedelta(seconds=exc.retry_after) if exc.retry_after else None
         return _retry_or_die(conn, row_id, row.attempts, settings, now, _error("transient", exc), wait)
@@ -203,7 +222,7 @@ def warm_up(conn: Connection, settings: Settings, now: datetime) -> None:
     its one job.
     """
     attempt_send(conn, settings, 0, 0, now)
-    conn.execute(NUMBER_OPTED_OUT, {"hashes": [""]}).first()
+    conn.execute(NUMBER_MARKS, {"hashes": [""]}).first()
     mark_sent(conn, 0, Accepted("warm-up", "queued"), now)
     _finish(conn, 0, "skipped", now, "warm-up")
     conn.execute(POSTPONE, {"row_id": 0, "at": now})
@@ -219,16 +238,18 @@ def _facts(conn: Connection, settings: Settings, row: Row[Any]) -> tuple[
     if row.p_id is not None:
         participant = sendcheck.ParticipantFacts(withdrawn=row.p_withdrawn_at is not None,
                                                  sms_allowed=row.p_sms_allowed, email_allowed=row.p_email_allowed)
-    opted_out = False
+    opted_out = not_textable = False
     if row.channel == "sms" and row.to_address is not None:
         hashes = opt_out_hashes(settings, row.to_address)
-        found = set(conn.execute(NUMBER_OPTED_OUT, {"hashes": hashes}).scalars())
+        marks = conn.execute(NUMBER_MARKS, {"hashes": hashes}).all()
+        found = {m.number_hash for m in marks if m.mark == "opted_out"}
         if found - {hashes[0]}:  # recorded under an earlier SECRET_KEY: keep it under the current one
             keep_under_current_key(conn, hashes, found, utcnow())
-        opted_out = bool(found)
+        opted_out, not_textable = bool(found), any(m.mark == "not_textable" for m in marks)
     message = sendcheck.MessageFacts(
         kind=row.kind, channel=row.channel, recipient_kind=row.recipient_kind, is_reminder=row.is_reminder,
         appointment_version=row.appointment_version, deadline=row.deadline, number_opted_out=opted_out,
+        number_not_textable=not_textable,
         confirms_opt_out=confirms_opt_out(row.kind, row.idempotency_key),
         address_current=row.p_id is None or row.to_address == (row.p_phone if row.channel == "sms" else row.p_email))
     return message, appointment, participant

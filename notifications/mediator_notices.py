@@ -29,7 +29,7 @@ from notifications.models import OutboxMessage
 from scheduler.models import Appointment, Mediator, Participant
 
 REASONS = ("stop", "start", "start_sms_off", "coming", "cannot_come", "coming_after_all", "sms_reply", "sms_failed",
-           "email_failed", "address_changed")
+           "email_failed", "address_changed", "sms_unsubscribed", "sms_number_invalid")
 MEDIATOR_LANGUAGE = "nl"  # mediators have no language of their own: the office's
 MAX_QUOTED = 640          # an inbound SMS is at most a few segments; cut anything longer
 
@@ -81,13 +81,18 @@ def _about(session: Session, row_id: int) -> tuple[OutboxMessage, Participant, A
     return row, participant, session.get(Appointment, row.appointment_id) if row.appointment_id else None
 
 
-def notify_failed_message(session: Session, settings: Settings, row_id: int, now: datetime) -> int:
-    """A participant's message finally failed (dead): their case's mediators get one notice."""
+def notify_failed_message(session: Session, settings: Settings, row_id: int, now: datetime,
+                          reason: str | None = None) -> int:
+    """A participant's message finally failed (dead): their case's mediators get one notice.
+
+    `reason` when the failure says what it means (notifications.verdicts: the number unsubscribed, or is
+    invalid); sms_failed or email_failed otherwise.
+    """
     about = _about(session, row_id)
     if about is None:
         return 0
     row, participant, appointment = about
-    reason = "sms_failed" if row.channel == "sms" else "email_failed"
+    reason = reason or ("sms_failed" if row.channel == "sms" else "email_failed")
     return notify(session, settings, participant.case.mediators,
                   Notice(f"dead:{row.id}", reason, participant.case.reference, participant.id,
                          start=appointment.start if appointment else None,

@@ -64,3 +64,25 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SmsUntextableNumber(Base):
+    """A number the SMS provider called invalid or unable to take texts (Twilio 21211, 21614, ...).
+
+    Kept per number, like an opt-out (`sms_opt_outs`), and keyed the same way
+    (an HMAC of the E.164 number, notifications.inbound_models.number_hash),
+    so it cannot be read back: no SMS goes to it until staff fix the number.
+    A fix is a new number, which carries no such row; and the row goes when
+    the participant it was found for gets another number, so re-entering the
+    old one after checking it is not blocked. Purged with message content
+    after the retention period.
+    """
+
+    __tablename__ = "sms_untextable_numbers"
+
+    number_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Whose message found it out: their number changing clears it.
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"),
+                                                       index=True)
+    error_code: Mapped[str | None] = mapped_column(String(10))  # the provider's code, e.g. "21211"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -40,6 +40,7 @@ from core.config import Settings
 from core.db import Database, utcnow
 from core.queue import connect_redis
 from core.runtime import Runtime
+from notifications import verdicts
 from notifications.dispatcher import dispatch_due
 from notifications.inbound_models import InboundMessage
 from notifications.models import OPEN_STATUSES, OutboxMessage
@@ -85,6 +86,7 @@ def purge_expired(session: Session, now: datetime, retention_days: int) -> int:
         execution_options={"synchronize_session": False})
     # Inbound SMS records serve replay protection and the once-a-day answer: two days is plenty.
     session.execute(delete(InboundMessage).where(InboundMessage.received_at < now - INBOUND_KEEP))
+    verdicts.purge(session, now, retention_days)  # numbers found not textable: as long as message content
     purge_phone_records(session, now, retention_days)
     return result.rowcount or 0
 

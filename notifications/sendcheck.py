@@ -9,8 +9,9 @@ job asks this module, under the row lock, with plain data it loaded itself.
 Outcomes:
 - send;
 - skip (with a reason): the message is not wrong to have written but must not
-  go now — stale version, channel off, number opted out of SMS, address no
-  longer the participant's, too late. Status `skipped`.
+  go now — stale version, channel off, number opted out of SMS or found not
+  textable by the provider, address no longer the participant's, too late.
+  Status `skipped`.
 - cancel: the participant withdrew; nothing more goes to them. Status `cancelled`.
 - postpone until a time: a reminder in quiet hours that can still go in time.
 
@@ -61,6 +62,8 @@ class MessageFacts:
     number_opted_out: bool = False
     # The confirmation of that very stop: the one text that still goes to an opted-out number.
     confirms_opt_out: bool = False
+    # SMS: the provider found the number invalid or unable to take texts (notifications.verdicts).
+    number_not_textable: bool = False
     # A participant's message: its address is still their phone (SMS) or email (email).
     address_current: bool = True
 
@@ -85,6 +88,8 @@ def check(message: MessageFacts, appointment: AppointmentFacts | None, participa
             return Decision("cancel", "participant_withdrew")
     if message.channel == "sms" and message.number_opted_out and not message.confirms_opt_out:
         return Decision("skip", "number_opted_out")
+    if message.channel == "sms" and message.number_not_textable:
+        return Decision("skip", "number_not_textable")
 
     reminder = message.is_reminder or message.kind == "appointment_reminder"
     deadline = message.deadline

@@ -32,6 +32,7 @@ from notifications.outbox import (add_message, cancel_pending, last_row_of, supe
 from notifications.planning import (ANNOUNCING, AppointmentFacts, MediatorFacts, Office, ParticipantFacts,
                                     callback_key, callback_message, cancellation_messages, mediator_messages,
                                     participant_messages, reminders)
+from notifications import verdicts
 from notifications.replan import REWRITABLE, Unsent, Went, key_suffix, replanned, rewritten
 from scheduler import events
 from scheduler.models import Appointment, Attendance, Mediator, Participant, Room
@@ -95,6 +96,7 @@ class NotificationSubscriber:
         bus.subscribe(events.AppointmentReassigned, self.on_reassigned)
         bus.subscribe(events.ParticipantWithdrew, self.on_withdrew)
         bus.subscribe(events.ParticipantDetailsChanged, self.on_details_changed)
+        bus.subscribe(events.ParticipantDetailsChanged, verdicts.on_details_changed)  # a new number is textable
         bus.subscribe(events.CallbackRequested, self.on_callback_requested)
         bus.subscribe(events.CallbackUnreachable, self.on_callback_unreachable)
 

@@ -7,7 +7,9 @@ each is written to change the database at most once and never backwards:
 - `POST /telephony/sms/status` moves the outbox row forward only
   (queued < sending < sent < delivered | undelivered | failed, the last three
   final). A participant's SMS that finally fails becomes `undelivered` and
-  their mediators get a notice, once.
+  their mediators get a notice, once. A failure whose code is a verdict on
+  the number (unsubscribed, invalid: notifications.verdicts) also holds back
+  every text still waiting for that number, as at the send.
 - `POST /telephony/sms` handles the text (notifications.inbound_sms) once per
   MessageSid and answers with empty TwiML: our own answers go through the
   outbox like every other message.
@@ -29,6 +31,7 @@ from core.config import Settings
 from core.db import utcnow
 from core.runtime import current
 from core.twilio_signature import twilio_signed
+from notifications import verdicts
 from notifications.inbound_sms import Inbound, normalize_sender, receive
 from notifications.mediator_notices import Notice, notify
 from notifications.models import OutboxMessage
@@ -94,12 +97,18 @@ def apply_status(session: Session, settings: Settings, sid: str, status: str, er
         row.finished_at = now
     if new_status == "undelivered":
         row.last_error = f"{status} at the provider" + (f" (error {error_code})" if error_code else "")
-        _tell_mediators(session, settings, row, sid, error_code, now)
+        verdict = verdicts.verdict_for(error_code)
+        if verdict is not None and row.to_address is not None:
+            session.flush()  # this row first: it is no longer waiting
+            verdicts.apply(session.connection(), settings, verdict, row.to_address,
+                           row.participant_id if row.recipient_kind == "participant" else None, error_code, now)
+        _tell_mediators(session, settings, row, sid, error_code, now,
+                        verdicts.NOTICE_REASON.get(verdict or "", "sms_failed"))
     return True
 
 
 def _tell_mediators(session: Session, settings: Settings, row: OutboxMessage, sid: str, error_code: str | None,
-                    now: datetime) -> None:
+                    now: datetime, reason: str) -> None:
     """A message to a participant finally failed: their mediators must know (not for our own auto-replies)."""
     if row.recipient_kind != "participant" or row.participant_id is None or row.kind == "auto_reply":
         return
@@ -108,7 +117,7 @@ def _tell_mediators(session: Session, settings: Settings, row: OutboxMessage, si
         return
     appointment = session.get(Appointment, row.appointment_id) if row.appointment_id else None
     notify(session, settings, participant.case.mediators,
-           Notice(f"sms-failed:{sid}", "sms_failed", participant.case.reference, participant.id,
+           Notice(f"sms-failed:{sid}", reason, participant.case.reference, participant.id,
                   start=appointment.start if appointment else None, error=error_code), now)
 
 

@@ -36,6 +36,14 @@ def test_no_sms_goes_to_a_number_that_opted_out(message: MessageFacts, appointme
     assert decide(message, appointment, participant) == Decision("send")
     assert decide(replace(message, number_opted_out=True), appointment, participant) == \
         Decision("skip", "number_opted_out")
+    # A number the provider found invalid takes no text either, whoever it is for.
+    assert decide(replace(message, number_not_textable=True), appointment, participant) == \
+        Decision("skip", "number_not_textable")
+
+
+def test_a_number_not_textable_holds_back_texts_only() -> None:
+    email = replace(REMINDER, channel="email", number_not_textable=True)
+    assert decide(email, LIVE, PERSON) == Decision("send")
 
 
 def test_the_stop_confirmation_itself_still_goes() -> None:
