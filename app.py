@@ -14,6 +14,7 @@ from flask import Flask
 
 from core.auth import CookieSessions
 from core.config import ConfigError, Settings, load_settings
+from core.inputs import install as install_input_guards
 from core.jobcontext import set_job_runtime
 from core.problems import register_error_handlers
 from core.queue import connect_redis
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.extensions["pendel"] = runtime
     set_job_runtime(runtime)
     register_error_handlers(app)
+    install_input_guards(app)  # before any blueprint: every route gets the bounded id converter
     app.teardown_appcontext(close_db_session)
 
     from calendars.api import calendars_api_bp

@@ -1,12 +1,15 @@
-"""JSON API plumbing shared by every blueprint: parsing, serialising, OpenAPI.
+"""JSON API plumbing shared by every blueprint: parsing, serialising, the route registry.
 
 Requests are validated by pydantic models in strict mode (JSON "5" is not an
 int, 1 is not a bool), unknown fields are refused, and times must carry an
 offset. The same models are registered with each route, and
-`openapi_document` builds the OpenAPI 3.1 description from them, so the
+core.openapi builds the OpenAPI 3.1 description from them, so the
 document cannot drift from what the API actually accepts.
 
 Times leave the API as RFC 3339 in UTC with "Z" (`2026-03-02T09:00:00Z`); clients may send any offset.
+Ids, text and times that come in use the types of core.inputs, which state
+their limits in the document too; a body nested deeper than MAX_JSON_DEPTH is
+refused before it is parsed.
 """
 from __future__ import annotations
 
@@ -14,27 +17,25 @@ import json
 import re
 import typing
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import wraps
 from typing import Annotated, Any, Callable, Iterable, TypeVar
 
 from flask import Blueprint, Response, current_app, request
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, ValidationError
-from pydantic.json_schema import models_json_schema
 
 from core.auth import api_auth
+from core.inputs import pattern_message, to_utc
 from core.problems import Problem
 
 M = TypeVar("M", bound=BaseModel)
 REF_TEMPLATE = "#/components/schemas/{model}"
 
 
-def _to_utc(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc)
-
-
-# An aware datetime normalised to UTC; pydantic serialises it with a "Z".
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+# A time the API answers with: an aware datetime normalised to UTC; pydantic serialises it with a "Z".
+# (Times that come in are core.inputs.Time.)
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(to_utc)]
+MAX_JSON_DEPTH = 32
 
 
 class RequestModel(BaseModel):
@@ -89,15 +90,43 @@ class ValidationProblem(Problem):
 
 def rfc3339(value: datetime) -> str:
     """A UTC timestamp with "Z", for places that write JSON without a model."""
-    return _to_utc(value).isoformat().replace("+00:00", "Z")
+    return to_utc(value).isoformat().replace("+00:00", "Z")
+
+
+def _message(error: Any) -> str:
+    if error["type"] == "string_pattern_mismatch":  # the words for the pattern, not the regex
+        return pattern_message(error["ctx"]["pattern"])
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 def validation_problem(exc: ValidationError, where: str) -> ValidationProblem:
     """Turn pydantic's errors into field-level messages ("working_hours.0.end"); inputs are not echoed."""
-    errors = [{"field": ".".join(str(part) for part in e["loc"]) or where,
-               "message": e["msg"].removeprefix("Value error, ")} for e in exc.errors(include_url=False)]
+    errors = [{"field": ".".join(str(part) for part in e["loc"]) or where, "message": _message(e)}
+              for e in exc.errors(include_url=False)]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
     return ValidationProblem(detail, errors=errors)
+
+
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def too_deep(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether JSON text nests arrays/objects deeper than `limit`, found without parsing it.
+
+    A parser recurses per level: 100,000 levels end in a RecursionError, so
+    the depth is counted on the brackets outside strings first.
+    """
+    depth = 0
+    for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub(b'""', raw)):
+        depth += 1 if bracket.group() in (b"[", b"{") else -1
+        if depth > limit:
+            return True
+    return False
+
+
+def _not_json(why: str) -> Problem:
+    return Problem(f"the body {why}", errors=[{"field": "body", "message": why}])
 
 
 def parse_body(model: type[M]) -> M:
@@ -112,17 +141,20 @@ def parse_body(model: type[M]) -> M:
     elif not request.is_json:
         raise UnsupportedMediaType("send the body as application/json",
                                    errors=[{"field": "body", "message": "Content-Type must be application/json"}])
+    if too_deep(raw):
+        raise _not_json(f"nests deeper than {MAX_JSON_DEPTH} levels")
     try:
         data = json.loads(raw)
     except ValueError as exc:
         where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise Problem(f"the body is not valid JSON{where}",
-                      errors=[{"field": "body", "message": f"is not valid JSON{where}"}]) from None
+        raise _not_json(f"is not valid JSON{where}") from None
     if not isinstance(data, dict):
-        raise Problem("the body must be a JSON object", errors=[{"field": "body", "message": "must be a JSON object"}])
+        raise _not_json("must be a JSON object")
     try:
         return model.model_validate_json(raw, strict=True)
     except ValidationError as exc:
+        if any(e["type"] == "json_invalid" for e in exc.errors()):  # e.g. a lone surrogate (\ud800)
+            raise _not_json("is not valid JSON (UTF-8 text)") from None
         raise validation_problem(exc, "body") from None
 
 
@@ -216,85 +248,3 @@ class ApiRegistry:
 
 
 registry = ApiRegistry()
-
-
-_PATH_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
-_REASONS = {400: "Malformed request (e.g. broken JSON)", 401: "No valid bearer token or session",
-            403: "The signed-in role may not do this", 404: "Not found, or not visible to you",
-            409: "Conflict (e.g. the mediator or room is not free)", 415: "Body is not application/json",
-            422: "Invalid fields; `errors` names each one"}
-
-
-def _component_schemas(ops: list[Operation]) -> tuple[dict[Any, dict[str, Any]], dict[str, Any]]:
-    """All body/response models in one pass, so shared sub-models get one component each."""
-    wanted: list[tuple[type[BaseModel], Any]] = [(ProblemDetails, "serialization")]
-    for op in ops:
-        if op.body is not None:
-            wanted.append((op.body, "validation"))
-        if op.response is not None:
-            wanted.append((op.response, "serialization"))
-    refs, top = models_json_schema(list(dict.fromkeys(wanted)), ref_template=REF_TEMPLATE)
-    return refs, dict(top.get("$defs", {}))
-
-
-def _parameters(op: Operation, rule: str, components: dict[str, Any]) -> list[dict[str, Any]]:
-    params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True,
-         "schema": {"type": "integer"} if converter == "int" else {"type": "string"}}
-        for converter, name in _PATH_PARAM.findall(rule)]
-    if op.query is not None:
-        schema = op.query.model_json_schema(ref_template=REF_TEMPLATE, by_alias=True)
-        components.update(schema.get("$defs", {}))
-        required = set(schema.get("required", []))
-        for name, prop in schema.get("properties", {}).items():
-            params.append({"name": name, "in": "query", "required": name in required, "schema": prop,
-                           **({"description": prop["description"]} if "description" in prop else {})})
-    return params
-
-
-def _responses(op: Operation, rule: str, refs: dict[Any, dict[str, Any]]) -> dict[str, Any]:
-    problem = {"application/problem+json": {"schema": refs[(ProblemDetails, "serialization")]}}
-    ok: dict[str, Any] = {"description": "Success"}
-    if op.response is not None:
-        ok["content"] = {"application/json": {"schema": refs[(op.response, "serialization")]}}
-    codes = set(op.errors) | (set() if op.public else {401}) | ({403} if op.roles else set())
-    codes |= ({400, 415, 422} if op.body else set()) | ({422} if op.query else set())
-    codes |= {404} if "<" in rule else set()
-    out = {str(op.status): ok}
-    out.update({str(c): {"description": _REASONS.get(c, "Error"), "content": problem} for c in sorted(codes)})
-    return out
-
-
-def _operation(op: Operation, rule: str, refs: dict[Any, dict[str, Any]], components: dict[str, Any]) -> dict[str, Any]:
-    roles = f"\n\nRoles: {', '.join(op.roles)}." if op.roles else ""
-    doc: dict[str, Any] = {"operationId": op.endpoint.replace(".", "_"), "summary": op.summary,
-                           "description": op.description + roles, "tags": [op.tag],
-                           "parameters": _parameters(op, rule, components),
-                           "responses": _responses(op, rule, refs)}
-    if op.body is not None:
-        required = bool(op.body.model_json_schema().get("required"))
-        doc["requestBody"] = {"required": required,
-                              "content": {"application/json": {"schema": refs[(op.body, "validation")]}}}
-    if op.public:
-        doc["security"] = []
-    return doc
-
-
-def openapi_document(url_map: Any, operations: list[Operation], *, title: str, version: str) -> dict[str, Any]:
-    """OpenAPI 3.1 for the registered operations whose endpoints this app serves."""
-    rules = {rule.endpoint: rule.rule for rule in url_map.iter_rules()}
-    ops = [op for op in operations if op.endpoint in rules]
-    refs, components = _component_schemas(ops)
-    paths: dict[str, dict[str, Any]] = {}
-    for op in ops:
-        path = _PATH_PARAM.sub(r"{\2}", rules[op.endpoint])
-        paths.setdefault(path, {})[op.method] = _operation(op, rules[op.endpoint], refs, components)
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": title, "version": version,
-                 "description": "Times are RFC 3339 with an offset; responses use UTC (\"Z\")."},
-        "paths": paths,
-        "components": {"schemas": components,
-                       "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
-        "security": [{"bearerAuth": []}],
-    }

@@ -68,6 +68,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
+        """Routing and HTTP errors as problems; their headers stay (a 405's `Allow`, a 429's `Retry-After`)."""
         if not wants_problem_json():
             return exc
-        return problem_response(exc.code or 500, exc.name, exc.description or exc.name)
+        response = problem_response(exc.code or 500, exc.name, exc.description or exc.name,
+                                    getattr(exc, "errors", None))
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Response, current_app, jsonify
 
-from core.api import openapi_document, registry
+from core.api import registry
+from core.openapi import openapi_document
 from scheduler.api import api_bp
 
 
