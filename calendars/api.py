@@ -28,6 +28,7 @@ from calendars.sync import MB, is_stale, sync_source
 from core.api import QueryModel, RequestModel, ResponseModel, UtcDatetime, registry, respond
 from core.config import Settings
 from core.db import utcnow
+from core.inputs import Id, multi_line, single_line
 from core.problems import Conflict
 from core.runtime import current, db_session
 from scheduler.api import writing
@@ -37,19 +38,20 @@ calendars_api_bp = Blueprint("calendars_api", __name__)
 STAFF = ("admin", "coordinator", "mediator")  # as scheduler.api.STAFF; narrowed per source in calendars.sources
 Kind = Literal["ics_url", "caldav", "upload"]
 Status = Literal[SOURCE_STATUSES]  # type: ignore[valid-type]
-Label = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
-Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048),
+Label = single_line(100, required=False)
+Url = Annotated[single_line(2048),
                 Field(description="Write-only. ics_url: http, https or webcal; caldav: the calendar collection")]
-Username = Annotated[str, StringConstraints(max_length=200)]
-Password = Annotated[str, StringConstraints(min_length=1, max_length=500), Field(description="Write-only (caldav)")]
-Content = Annotated[str, Field(description="upload: the .ics file's text (UTF-8), at most CALENDAR_MAX_MB")]
+Username = single_line(200, required=False, strip=False)
+Password = Annotated[single_line(500, required=False, strip=False), StringConstraints(min_length=1),
+                    Field(description="Write-only (caldav)")]
+Content = Annotated[multi_line(), Field(description="upload: the .ics file's text (UTF-8), at most CALENDAR_MAX_MB")]
 
 
 class SourceOwner(RequestModel):
     """Exactly one of the two."""
 
-    mediator_id: int | None = None
-    room_id: int | None = None
+    mediator_id: Id | None = None
+    room_id: Id | None = None
 
     @model_validator(mode="after")
     def _one(self) -> SourceOwner:
@@ -122,8 +124,8 @@ class CalendarSourceList(ResponseModel):
 
 
 class CalendarSourceQuery(QueryModel):
-    mediator_id: int | None = None
-    room_id: int | None = None
+    mediator_id: Id | None = None
+    room_id: Id | None = None
     active: bool | None = None
     status: Status | None = None
     stale: bool | None = None

@@ -18,6 +18,7 @@ from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import Session
 
 from core.api import QueryModel, ResponseModel, UtcDatetime, registry, respond
+from core.inputs import Id
 from core.models import User
 from core.problems import NotFound
 from core.runtime import db_session
@@ -68,9 +69,9 @@ class MessageQuery(QueryModel):
     status: Annotated[list[Status], Field(max_length=len(STATUSES),
                                           description="One or more, comma-separated (e.g. dead,undelivered)")] = []
     channel: Channel | None = None
-    appointment_id: int | None = None
-    participant_id: int | None = None
-    before_id: int | None = Field(default=None, description="Only messages older than this id (paging)")
+    appointment_id: Id | None = None
+    participant_id: Id | None = None
+    before_id: Id | None = Field(default=None, description="Only messages older than this id (paging)")
     limit: int = Field(default=100, ge=1, le=500)
 
 

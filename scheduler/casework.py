@@ -21,6 +21,7 @@ from core.models import User
 from core.problems import Conflict, Forbidden, InvalidInput, NotFound
 from scheduler import events
 from scheduler.access import case_for, own_mediator_id, participant_for, visible_cases
+from scheduler.contact import can_receive_texts
 from scheduler.models import (LIVE_STATUSES, Appointment, Case, Mediator, MediatorTask, Participant,
                               appointment_mediators)
 from scheduler.participant_locks import lock_for_details_change
@@ -121,12 +122,21 @@ def _reassign(session: Session, case: Case, mediator_ids: list[int], now: dateti
     case.mediators = new
 
 
-def _check_channels(participant: Participant) -> None:
-    """Consent to a channel needs an address on it, or the consent is a promise we cannot keep."""
+def _check_channels(participant: Participant, sent: Mapping[str, Any]) -> None:
+    """Consent to a channel needs an address on it, or the consent is a promise we cannot keep.
+
+    Texts need a number that can receive them (phonenumbers knows a landline);
+    checked when `sms_allowed` or `phone` is sent, naming the one sent.
+    """
     if participant.sms_allowed and not participant.phone:
         raise InvalidInput("sms_allowed", "needs a phone number")
     if participant.email_allowed and not participant.email:
         raise InvalidInput("email_allowed", "needs an email address")
+    if participant.sms_allowed and participant.phone and ({"sms_allowed", "phone"} & set(sent)) \
+            and not can_receive_texts(participant.phone):
+        if "sms_allowed" in sent:
+            raise InvalidInput("sms_allowed", "needs a mobile number: this phone number cannot receive texts")
+        raise InvalidInput("phone", "cannot receive texts, which this participant allows: turn sms_allowed off")
 
 
 def create_participant(session: Session, actor: User, values: Mapping[str, Any]) -> Participant:
@@ -138,7 +148,7 @@ def create_participant(session: Session, actor: User, values: Mapping[str, Any])
     if case.status == "closed":
         raise InvalidInput("case_id", "the case is closed")
     participant = Participant(**values)
-    _check_channels(participant)
+    _check_channels(participant, values)
     session.add(participant)
     session.flush()
     audit.record(session, actor.id, "participant.created", "participant", participant.id)
@@ -167,7 +177,7 @@ def update_participant(session: Session, actor: User, participant_id: int, chang
                     if name in changes and changes[name] != getattr(participant, name))
     for name, value in changes.items():
         setattr(participant, name, value)
-    _check_channels(participant)
+    _check_channels(participant, changes)
     session.flush()
     audit.record(session, actor.id, "participant.updated", "participant", participant.id, ",".join(sorted(changes)))
     if changed:

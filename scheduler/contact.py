@@ -4,10 +4,18 @@ from __future__ import annotations
 import re
 
 import phonenumbers
+from phonenumbers import PhoneNumberType
 
+from core.inputs import CONTROLS, described
 from core.problems import InvalidInput
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ADDRESS_CHARACTER = rf"[^@\s{CONTROLS}]"
+# Surrounding spaces are allowed (and dropped); no other white space, no control character anywhere.
+EMAIL_PATTERN = described(rf"^ *{_ADDRESS_CHARACTER}+@{_ADDRESS_CHARACTER}+\.{_ADDRESS_CHARACTER}+ *$",
+                          "is not an email address")
+_EMAIL = re.compile(EMAIL_PATTERN)
+# What phonenumbers can tell apart: texts reach mobiles (and, where a number may be either, we let it be).
+_TEXTABLE = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
 def normalize_phone(raw: str, field: str, region: str = "NL") -> str:
@@ -19,6 +27,14 @@ def normalize_phone(raw: str, field: str, region: str = "NL") -> str:
     if not phonenumbers.is_valid_number(number):
         raise InvalidInput(field, "is not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def can_receive_texts(e164: str) -> bool:
+    """Whether a stored (E.164) number can receive an SMS: not a landline, free or premium number."""
+    try:
+        return phonenumbers.number_type(phonenumbers.parse(e164)) in _TEXTABLE
+    except phonenumbers.NumberParseException:
+        return False
 
 
 def normalize_email(raw: str, field: str) -> str:

@@ -4,6 +4,9 @@ Field names are the API contract's (docs/architecture.md). Request models are st
 fields (core.api.RequestModel); PATCH models mark every field MISSING by
 default, so "not sent" differs from an explicit null (which only nullable
 fields accept). Phone numbers are stored in E.164, e-mail addresses checked.
+Ids, text and times use core.inputs' types, which state their limits in the
+OpenAPI document; what only the server can judge (a number's validity,
+overlapping working hours) is a 422 naming the field.
 Cases and participants live in schemas_cases.py, appointments and
 availability in schemas_appointments.py.
 """
@@ -15,8 +18,9 @@ from pydantic import MISSING, AfterValidator, Field, StringConstraints, Validati
 from pydantic_core import PydanticCustomError
 
 from core.api import QueryModel, RequestModel, ResponseModel
+from core.inputs import WHOLE, Id, Int, described, single_line
 from core.problems import InvalidInput
-from scheduler.contact import normalize_email, normalize_phone
+from scheduler.contact import EMAIL_PATTERN, normalize_email, normalize_phone
 from scheduler.models import Location, Mediator, Room
 
 
@@ -34,23 +38,28 @@ def _email(value: str) -> str:
         raise PydanticCustomError("email", exc.errors[0]["message"]) from None
 
 
-Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(_phone),
-                  Field(description="Stored in E.164; Dutch national notation (06…) is accepted",
+Phone = Annotated[str, StringConstraints(max_length=40, pattern=described(r"^[0-9+ ()./-]*[0-9][0-9+ ()./-]*$",
+                                                                          "is not a phone number")),
+                  AfterValidator(_phone),
+                  Field(description="Stored in E.164; Dutch national notation (06…) is accepted. Digits, spaces "
+                                    "and + ( ) . / -; a number that is not valid (phonenumbers) is a 422",
                         examples=["+31612345678"])]
-Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-City = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$"),
+Email = Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN), AfterValidator(_email),
+                  Field(examples=["j.jansen@example.nl"])]
+Name = single_line(200)
+Address = single_line(300)
+City = single_line(100)
+ClockTime = Annotated[str, StringConstraints(pattern=described(r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                                                              "must be a time HH:MM, 00:00 to 23:59")),
                       Field(description="Local office time, HH:MM", examples=["09:00"])]
-Buffer = Annotated[int, Field(ge=0, le=240, description="Minutes kept free after each appointment")]
-Capacity = Annotated[int, Field(ge=1, le=200)]
+Buffer = Annotated[int, Field(ge=0, le=240, description="Minutes kept free after each appointment"), WHOLE]
+Capacity = Annotated[int, Field(ge=1, le=200), WHOLE]
 
 
 class WorkingHours(RequestModel):
     """One stretch of a weekday (0 = Monday) in local office time; several per day are allowed."""
 
-    weekday: int = Field(ge=0, le=6)
+    weekday: Int = Field(ge=0, le=6)
     start: ClockTime
     end: ClockTime
 
@@ -63,7 +72,19 @@ class WorkingHours(RequestModel):
         return end
 
 
-HoursList = Annotated[list[WorkingHours], Field(max_length=50)]
+def _no_overlap(hours: list[WorkingHours]) -> list[WorkingHours]:
+    """Stretches of one weekday may touch (09:00–12:00, 12:00–17:00) but not overlap: which would count?"""
+    by_day = sorted(range(len(hours)), key=lambda i: (hours[i].weekday, hours[i].start))
+    for before, after in zip(by_day, by_day[1:]):
+        if hours[before].weekday == hours[after].weekday and hours[after].start < hours[before].end:
+            raise PydanticCustomError("overlap", "stretches {a} and {b} overlap on weekday {day}",
+                                      {"a": min(before, after), "b": max(before, after),
+                                       "day": hours[after].weekday})
+    return hours
+
+
+HoursList = Annotated[list[WorkingHours], Field(max_length=50, description="Stretches of one weekday may not overlap"),
+                      AfterValidator(_no_overlap)]
 
 
 class MediatorCreate(RequestModel):
@@ -136,7 +157,7 @@ class LocationList(ResponseModel):
 
 
 class RoomCreate(RequestModel):
-    location_id: int
+    location_id: Id
     name: Name
     capacity: Capacity = 4
     separate_waiting_area: bool = False
@@ -145,7 +166,7 @@ class RoomCreate(RequestModel):
 
 
 class RoomPatch(RequestModel):
-    location_id: int | MISSING = MISSING
+    location_id: Id | MISSING = MISSING
     name: Name | MISSING = MISSING
     capacity: Capacity | MISSING = MISSING
     separate_waiting_area: bool | MISSING = MISSING
@@ -173,5 +194,5 @@ class RoomList(ResponseModel):
 
 
 class RoomQuery(QueryModel):
-    location_id: int | None = None
+    location_id: Id | None = None
     active: bool | None = None

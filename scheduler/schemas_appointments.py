@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import MISSING, AwareDatetime, Field, ValidationInfo, field_validator
+from pydantic import MISSING, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from core.api import QueryModel, RequestModel, ResponseModel, UtcDatetime
+from core.inputs import Day, Id, Time, by_id
 from scheduler.models import APPOINTMENT_KINDS, APPOINTMENT_MODES, APPOINTMENT_STATUSES, Appointment
 from scheduler.policy import OVERRIDE_REASONS
 from scheduler.rules import MAX_DURATION
@@ -20,6 +21,7 @@ MAX_SEARCH_SPAN = timedelta(weeks=26)
 # Reasons are codes, not free text: they reach the audit trail, which holds no personal data.
 CancelReason = Literal["cancelled", "participant_request", "mediator_unavailable", "room_unavailable",
                        "case_closed", "other"]
+Arrivals = by_id(Time)  # participant id → arrival time
 
 
 def check_end(end: datetime, info: ValidationInfo) -> datetime:
@@ -30,22 +32,22 @@ def check_end(end: datetime, info: ValidationInfo) -> datetime:
     if end <= start:
         raise PydanticCustomError("time_order", "must be after start")
     if end - start > MAX_DURATION:
-        raise PydanticCustomError("too_long", "an appointment lasts at most 8 hours")
+        raise PydanticCustomError("duration", "an appointment lasts at most 8 hours")
     return end
 
 
 class AppointmentCreate(RequestModel):
     """`status` "held" keeps the slot for a few minutes while the booking is filled in."""
 
-    case_id: int
+    case_id: Id
     kind: Kind
     mode: Mode
-    start: AwareDatetime
-    end: AwareDatetime
-    mediator_ids: list[int] = Field(min_length=1, max_length=2)
-    room_id: int | None = None
-    participant_ids: list[int] = Field(default=[], max_length=20)
-    arrivals: dict[int, AwareDatetime] = Field(
+    start: Time
+    end: Time
+    mediator_ids: list[Id] = Field(min_length=1, max_length=2)
+    room_id: Id | None = None
+    participant_ids: list[Id] = Field(default=[], max_length=20)
+    arrivals: Arrivals = Field(
         default={}, description="Staggered arrivals: participant id → arrival time within the appointment")
     status: Literal["held", "confirmed"] = "confirmed"
     waiting_area_override: bool = Field(
@@ -66,13 +68,13 @@ class Reschedule(RequestModel):
     """Move an appointment and, in the same step, change what the move needs. A field left out stays
     as it is; arrivals left out move with the appointment (refused if one no longer fits)."""
 
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Time
+    end: Time
     mode: Mode | MISSING = MISSING
-    room_id: int | None | MISSING = MISSING
-    mediator_ids: Annotated[list[int], Field(min_length=1, max_length=2)] | MISSING = MISSING
-    participant_ids: Annotated[list[int], Field(max_length=20)] | MISSING = MISSING
-    arrivals: dict[int, AwareDatetime] | MISSING = MISSING
+    room_id: Id | None | MISSING = MISSING
+    mediator_ids: Annotated[list[Id], Field(min_length=1, max_length=2)] | MISSING = MISSING
+    participant_ids: Annotated[list[Id], Field(max_length=20)] | MISSING = MISSING
+    arrivals: Arrivals | MISSING = MISSING
     waiting_area_override: bool | MISSING = MISSING
     waiting_area_reason: OverrideReason | None | MISSING = MISSING
     outside_hours: OverrideReason | None = None
@@ -134,11 +136,11 @@ class AppointmentList(ResponseModel):
 class AppointmentQuery(QueryModel):
     """`from`/`to` select appointments that overlap the window."""
 
-    case_id: int | None = None
-    mediator_id: int | None = None
+    case_id: Id | None = None
+    mediator_id: Id | None = None
     status: Status | None = None
-    from_: AwareDatetime | None = Field(None, alias="from")
-    to: AwareDatetime | None = None
+    from_: Time | None = Field(None, alias="from")
+    to: Time | None = None
     limit: int = Field(500, ge=1, le=2000)
 
     @field_validator("to")
@@ -153,13 +155,13 @@ class AppointmentQuery(QueryModel):
 class AvailabilityQuery(QueryModel):
     """room_id: that room; location_id: any suitable room there; neither: no room (phone, video, home)."""
 
-    mediator_ids: list[int] = Field(min_length=1, max_length=2,
-                                    description="One or two ids, comma-separated or repeated")
-    room_id: int | None = None
-    location_id: int | None = None
+    mediator_ids: list[Id] = Field(min_length=1, max_length=2,
+                                   description="One or two ids, comma-separated or repeated")
+    room_id: Id | None = None
+    location_id: Id | None = None
     duration_minutes: int = Field(ge=1, le=480)
-    from_: AwareDatetime = Field(alias="from")
-    to: AwareDatetime
+    from_: Time = Field(alias="from")
+    to: Time
     limit: int = Field(50, ge=1, le=500)
 
     @field_validator("to")
@@ -169,7 +171,7 @@ class AvailabilityQuery(QueryModel):
         if start is not None and to <= start:
             raise PydanticCustomError("time_order", "must be after from")
         if start is not None and to - start > MAX_SEARCH_SPAN:
-            raise PydanticCustomError("too_long", "the search window spans at most 26 weeks")
+            raise PydanticCustomError("window", "the search window spans at most 26 weeks")
         return to
 
 
@@ -186,9 +188,9 @@ class Availability(ResponseModel):
 class ReassignFuture(RequestModel):
     """A mediator is away from `from` through `to` (local dates, both included; open-ended when left out)."""
 
-    from_: date | None = Field(None, alias="from", description="First day away (default: today)")
-    to: date | None = Field(None, description="Last day away (default: no end)")
-    to_mediator_ids: Annotated[list[int], Field(min_length=1, max_length=50)] | None = Field(
+    from_: Day | None = Field(None, alias="from", description="First day away (default: today)")
+    to: Day | None = Field(None, description="Last day away (default: no end)")
+    to_mediator_ids: Annotated[list[Id], Field(min_length=1, max_length=50)] | None = Field(
         None, description="Candidates to move to; all other active mediators when left out")
 
     @field_validator("to")

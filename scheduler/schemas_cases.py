@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import MISSING, Field, StringConstraints
 
 from core.api import QueryModel, RequestModel, ResponseModel, UtcDatetime
+from core.inputs import Id, described
 from scheduler.models import CASE_KINDS, CASE_STATUSES, LANGUAGES, PARTICIPANT_ROLES, Case, MediatorTask, Participant
 from scheduler.schemas import Address, Email, Name, Phone
 
@@ -13,10 +14,12 @@ CaseKind = Literal[CASE_KINDS]  # type: ignore[valid-type]
 CaseStatus = Literal[CASE_STATUSES]  # type: ignore[valid-type]
 Role = Literal[PARTICIPANT_ROLES]  # type: ignore[valid-type]
 Language = Literal[LANGUAGES]  # type: ignore[valid-type]
-Reference = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$"),
+Reference = Annotated[str, StringConstraints(pattern=described(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$",
+                                                              "must be 1 to 40 letters, digits and . _ / -, "
+                                                              "starting with a letter or digit")),
                       Field(description="The office's case number; generated (HB-<year>-<n>) when left out",
                             examples=["HB-2026-0042"])]
-MediatorIds = Annotated[list[int], Field(max_length=10, description="Mediators assigned to the case")]
+MediatorIds = Annotated[list[Id], Field(max_length=10, description="Mediators assigned to the case")]
 
 
 class CaseCreate(RequestModel):
@@ -55,18 +58,18 @@ class CaseList(ResponseModel):
 
 class CaseQuery(QueryModel):
     status: CaseStatus | None = None
-    mediator_id: int | None = None
+    mediator_id: Id | None = None
 
 
 class ParticipantCreate(RequestModel):
-    case_id: int
+    case_id: Id
     name: Name
     role: Role
     phone: Phone | None = None
     email: Email | None = None
     address: Address | None = None
     language: Language = "nl"
-    sms_allowed: bool = False
+    sms_allowed: bool = Field(False, description="Texts may go to `phone`; needs a mobile number (422 otherwise)")
     email_allowed: bool = False
     full_text_opt_in: bool = Field(False, description="Messages may name the mediation (discreet otherwise)")
 
@@ -112,7 +115,7 @@ class ParticipantList(ResponseModel):
 
 
 class ParticipantQuery(QueryModel):
-    case_id: int | None = None
+    case_id: Id | None = None
 
 
 class TaskOut(ResponseModel):

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import MISSING, AfterValidator, Field
-from pydantic_core import PydanticCustomError
+from pydantic import MISSING, Field, StringConstraints
 
 from core.api import QueryModel, RequestModel, ResponseModel, UtcDatetime
+from core.inputs import Id, Time, described
 from core.models import User
 from scheduler.schemas import Phone
 from telephony.models import CALL_STATES, LANGUAGES, MOMENTS, OPEN_STATUSES, OUTCOMES, SAFE_DEFAULTS, STATUSES, \
@@ -28,11 +28,9 @@ CallState = Literal[CALL_STATES]  # type: ignore[valid-type]
 Defaultable = Literal[tuple(SAFE_DEFAULTS)]  # type: ignore[valid-type]
 
 
-def _assignee(value: str) -> str:
-    value = value.strip()
-    if value in ("me", "none") or (value.isdigit() and 0 < len(value) <= 10 and int(value) > 0):
-        return value
-    raise PydanticCustomError("assignee", 'must be "me", "none" or a user id')
+Assignee = Annotated[str, StringConstraints(pattern=described(r"^(me|none|[1-9][0-9]{0,8})$",
+                                                             'must be "me", "none" or a user id')),
+                     Field(description='"me", "none" (nobody has claimed it) or a user id', examples=["me"])]
 
 
 class CallbackQuery(QueryModel):
@@ -40,10 +38,9 @@ class CallbackQuery(QueryModel):
                                           description="One or more, comma-separated or repeated; "
                                                       "default the open ones (open,in_progress)")] \
         = list(OPEN_STATUSES)
-    assignee: Annotated[str, AfterValidator(_assignee)] | None = Field(
-        None, description='"me", "none" (nobody has claimed it) or a user id', examples=["me"])
-    case_id: int | None = Field(None, ge=1)
-    due_before: UtcDatetime | None = Field(None, description="Only requests due before this moment")
+    assignee: Assignee | None = None
+    case_id: Id | None = None
+    due_before: Time | None = Field(None, description="Only requests due before this moment")
     limit: int = Field(100, ge=1, le=500)
     offset: int = Field(0, ge=0, le=1_000_000)
 

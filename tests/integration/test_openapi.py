@@ -5,6 +5,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from core.inputs import MAX_ID
 from scheduler.schemas import MediatorCreate
 from scheduler.schemas_appointments import AppointmentCreate
 
@@ -133,3 +134,64 @@ def test_the_document_itself_needs_no_token(document: dict[str, Any]) -> None:
     operation = document["paths"]["/api/v1/openapi.json"]["get"]
     assert operation["security"] == []
     assert "401" not in operation["responses"]
+
+
+def _leaves(document: dict[str, Any], schema: Any, where: str, seen: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every schema under `schema`, $refs followed once, with where it sits."""
+    if not isinstance(schema, dict):
+        return
+    if "$ref" in schema:
+        if schema["$ref"] not in seen:
+            seen.add(schema["$ref"])
+            yield from _leaves(document, resolve(document, schema["$ref"]), schema["$ref"], seen)
+        return
+    yield where, schema
+    for name, sub in schema.get("properties", {}).items():
+        yield from _leaves(document, sub, f"{where}.{name}", seen)
+    for key in ("items", "additionalProperties"):
+        yield from _leaves(document, schema.get(key), f"{where}[]", seen)
+    for sub in schema.get("anyOf", []):
+        yield from _leaves(document, sub, where, seen)
+
+
+def request_schemas(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """What a client sends: every parameter's schema and every request body, down to the leaves."""
+    seen: set[str] = set()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for parameter in operation["parameters"]:
+                yield from _leaves(document, parameter["schema"], f"{method} {path} {parameter['name']}", seen)
+            if "requestBody" in operation:
+                yield from _leaves(document, operation["requestBody"]["content"]["application/json"]["schema"],
+                                   f"{method} {path} body", seen)
+
+
+def test_the_document_states_every_limit_a_request_meets(document: dict[str, Any]) -> None:
+    """Issue 11: a schema-driven client never meets a 422 for a length, pattern, range or enum it was not told of.
+
+    Every integer has a range (ids end at 2^31-1), every string a pattern or
+    a list of values (text: no NUL, one line where it is one line; times:
+    RFC 3339 with a year from 1900 to 2999), every list a length and every
+    object either closed or with its keys' pattern.
+    """
+    leaves = list(request_schemas(document))
+    assert len(leaves) > 150
+    for where, schema in leaves:
+        kind = schema.get("type")
+        if kind == "integer":
+            assert "minimum" in schema and schema.get("maximum", MAX_ID + 1) <= MAX_ID, (where, schema)
+        elif kind == "string":
+            assert "pattern" in schema or "enum" in schema or "const" in schema, (where, schema)
+        elif kind == "array":
+            assert "maxItems" in schema, (where, schema)
+        elif kind == "object":
+            assert schema.get("additionalProperties") is False or "propertyNames" in schema, (where, schema)
+    times = [s for _, s in leaves if s.get("format") == "date-time"]
+    assert times and all(s["pattern"].startswith("^(19[0-9]{2}|2[0-9]{3})-") for s in times)
+
+
+def test_path_ids_are_bounded_in_the_document(document: dict[str, Any]) -> None:
+    ids = [p for item in document["paths"].values() for op in item.values() for p in op["parameters"]
+           if p["in"] == "path"]
+    assert len(ids) > 30
+    assert all(p["schema"] == {"type": "integer", "minimum": 1, "maximum": MAX_ID} for p in ids)

@@ -6,12 +6,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from werkzeug.datastructures import MultiDict
 
-from core.api import query_data, rfc3339, validation_problem
+from core.api import query_data, rfc3339, too_deep, validation_problem
+from core.inputs import VISIBLE_LINE, Id, Time, by_id, multi_line, single_line
+from scheduler.contact import EMAIL_PATTERN
 from scheduler.schemas import MediatorCreate, MediatorPatch, WorkingHours
 from scheduler.schemas_appointments import AppointmentCreate, AppointmentQuery, AvailabilityQuery, SlotOut
 from scheduler.schemas_cases import CaseCreate, ParticipantCreate
@@ -45,7 +47,7 @@ def test_a_valid_appointment_request_parses_with_int_keyed_arrivals() -> None:
 
 @pytest.mark.parametrize(("changes", "field"), [
     ({"case_id": "5"}, "case_id"),
-    ({"case_id": 5.0}, "case_id"),
+    ({"case_id": 5.5}, "case_id"),  # 5.0 is 5: JSON Schema counts it an integer
     ({"waiting_area_override": 1}, "waiting_area_override"),
     ({"waiting_area_override": "yes"}, "waiting_area_override"),
     ({"mediator_ids": "1"}, "mediator_ids"),
@@ -165,3 +167,104 @@ def test_times_leave_the_api_in_utc_with_z() -> None:
     assert json.loads(slot.model_dump_json()) == {"start": "2030-03-04T09:00:00Z", "end": "2030-03-04T10:00:00Z",
                                                   "room_id": None}
     assert rfc3339(datetime.fromisoformat("2030-07-01T12:00:00+02:00")) == "2030-07-01T10:00:00Z"
+
+
+# Issue 11: the shared input types of core.inputs, each refusing what used to reach the database.
+
+@pytest.mark.parametrize(("raw", "deep"), [
+    (b"[" * 33 + b"]" * 33, True),
+    (b"[" * 32 + b"]" * 32, False),
+    (b'{"a": "' + b"[" * 100 + b'"}', False),                      # brackets inside a string do not nest
+    (b'{"a": "\\"' + b"{" * 100 + b'\\""}', False),                # nor after an escaped quote
+    (b'{"a": [' * 20 + b"1" + b"]}" * 20, True),
+    (b"[" * 100_000, True),
+])
+def test_json_depth_is_counted_before_parsing(raw: bytes, deep: bool) -> None:
+    assert too_deep(raw) is deep
+
+
+class Times(BaseModel):
+    at: Time
+
+
+@pytest.mark.parametrize("text", ["2030-03-04T10:00:00Z", "2030-03-04T10:00:00+01:00", "2030-03-04T10:00:00.5-05:30",
+                                  "1900-01-01T00:00:00+14:00", "2999-12-31T23:59:59.999999-12:00"])
+def test_times_in_rfc_3339_are_taken_in_utc(text: str) -> None:
+    at = Times.model_validate_json(json.dumps({"at": text}), strict=True).at
+    assert at.utcoffset() == timedelta(0) and at == datetime.fromisoformat(text)
+
+
+@pytest.mark.parametrize("value", [0.5, 1700000000, "0.5", "2030-03-04", "2030-03-04T10:00", "2030-03-04T10:00:00",
+                                   "2030-03-04 10:00:00Z", "9999-12-31T23:30:00-05:00", "0001-01-01T00:30:00+01:00",
+                                   "3000-01-01T00:00:00Z", "2030-02-30T10:00:00Z", "2030-03-04T10:00:00+24:00",
+                                   "2030-03-04T10:00:00z", "2030-03-04T10:00:00.1234567Z", "٢٠٣٠-03-04T10:00:00Z"])
+def test_anything_else_is_not_a_time(value: object) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Times.model_validate_json(json.dumps({"at": value}), strict=True)
+    assert [e["loc"] for e in caught.value.errors()] == [("at",)]
+    with pytest.raises(ValidationError):  # a query (lax) neither
+        Times.model_validate({"at": str(value)})
+
+
+class Texts(BaseModel):
+    model_config = ConfigDict(strict=True)
+    name: single_line(10)  # type: ignore[valid-type]
+    label: single_line(10, required=False)  # type: ignore[valid-type]
+    body: multi_line(50) = ""  # type: ignore[valid-type]
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("name", "a\x00b"), ("name", "a\nb"), ("name", "a\rb"), ("name", "\na"), ("name", "a\tb"), ("name", "a\u2028b"),
+    ("name", "a\x85b"), ("name", "   "), ("name", ""), ("name", " " + "x" * 10), ("label", "x\n"),
+    ("label", "x" * 11), ("body", "x\x00"),
+])
+def test_text_refuses_nul_line_breaks_blanks_and_overlong(field: str, value: str) -> None:
+    body = {"name": "n", "label": "", field: value}
+    with pytest.raises(ValidationError) as caught:
+        Texts.model_validate_json(json.dumps(body))
+    assert [e["loc"] for e in caught.value.errors()] == [(field,)]
+
+
+def test_text_is_stripped_after_its_checks_and_keeps_inner_lines_where_allowed() -> None:
+    texts = Texts.model_validate_json(json.dumps({"name": " " + "x" * 8 + " ", "label": "  ", "body": "a\r\nb"}))
+    assert (texts.name, texts.label, texts.body) == ("x" * 8, "", "a\r\nb")
+
+
+class Ids(BaseModel):
+    model_config = ConfigDict(strict=True)
+    one: Id
+    many: list[Id] = []
+    keyed: by_id(int) = {}  # type: ignore[valid-type]
+
+
+def test_ids_are_bounded_and_whole() -> None:
+    assert Ids.model_validate_json('{"one": 2.0, "many": [1, 7.0], "keyed": {"7": 1}}').model_dump() == {
+        "one": 2, "many": [1, 7], "keyed": {7: 1}}
+    for body in ('{"one": 0}', '{"one": 2147483648}', '{"one": 2.5}', '{"one": "2"}', '{"one": true}',
+                 '{"one": 1e300}', '{"one": 1, "many": [-1]}', '{"one": 1, "keyed": {"07": 1}}',
+                 '{"one": 1, "keyed": {"x": 1}}', '{"one": 1, "keyed": {"2147483648": 1}}'):
+        with pytest.raises(ValidationError):
+            Ids.model_validate_json(body)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1), st.integers(0, 12), st.integers(1, 6)), max_size=5))
+def test_working_hours_refuse_exactly_the_overlapping_stretches(spans: list[tuple[int, int, int]]) -> None:
+    hours = [{"weekday": day, "start": f"{start:02d}:00", "end": f"{start + length:02d}:00"}
+             for day, start, length in spans]
+    overlapping = any(a[0] == b[0] and a[1] < b[1] + b[2] and b[1] < a[1] + a[2]
+                      for i, a in enumerate(spans) for b in spans[i + 1:])
+    body = json.dumps({"name": "A", "email": "a@example.org", "working_hours": hours})
+    if overlapping:
+        assert fields(MediatorCreate, json.loads(body)) == {"working_hours"}
+    else:
+        assert len(MediatorCreate.model_validate_json(body, strict=True).working_hours) == len(spans)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.from_regex(EMAIL_PATTERN, fullmatch=True).filter(lambda e: len(e) <= 254),
+       st.from_regex(VISIBLE_LINE, fullmatch=True).filter(lambda n: len(n) <= 200))
+def test_what_the_document_allows_the_models_accept(email: str, name: str) -> None:
+    """Email and names drawn from the documented patterns pass validation (no undocumented refusal)."""
+    mediator = MediatorCreate.model_validate_json(json.dumps({"name": name, "email": email}), strict=True)
+    assert len(mediator.name) <= 200 and mediator.email == email.strip(" ")
