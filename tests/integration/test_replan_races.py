@@ -29,6 +29,7 @@ from scheduler.reassign import reassign_future
 from tests import factories as f
 from tests.integration.booking_helpers import World, build_world, future_start, request
 from tests.integration.booking_helpers import POLICY
+from tests.support.days import working_days_later
 from scheduler.changes import AppointmentChange
 
 NEW_PHONE = "+31687654321"
@@ -102,13 +103,14 @@ def _reassign(w: World) -> Operation:
 
 
 def _book_another(w: World) -> Operation:
-    return lambda s: booking.book(s, request(w, start=future_start() + timedelta(days=1)), None, utcnow(), policy=POLICY)
+    return lambda s: booking.book(s, request(w, start=working_days_later(future_start(), 1)), None, utcnow(),
+                                  policy=POLICY)
 
 
 def _reschedule(w: World) -> Operation:
     def run(s: Session) -> None:
         appointment_id = s.scalar(select(func.min(Appointment.id)))
-        start = future_start() + timedelta(days=2)
+        start = working_days_later(future_start(), 2)
         booking.reschedule(s, appointment_id, AppointmentChange(start, start + timedelta(hours=1)), None, utcnow(), policy=POLICY)
     return run
 
@@ -151,7 +153,7 @@ def test_a_writer_that_locked_the_appointment_before_the_change_and_writes_after
         thread = threading.Thread(target=run_change)
         thread.start()
         time.sleep(0.5)
-        start = future_start() + timedelta(days=2)
+        start = working_days_later(future_start(), 2)
         booking.reschedule(s, appointment_id, AppointmentChange(start, start + timedelta(hours=1)), None, utcnow(), policy=POLICY)
     thread.join(30)
     assert outcome == ["ok"], outcome

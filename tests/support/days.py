@@ -36,3 +36,10 @@ def working_day_at(hour: int, minute: int = 0, days_ahead: int = 14, calendar: W
                    weekday: int | None = None) -> datetime:
     """`hour:minute` in Amsterdam on `working_day(days_ahead, calendar, weekday)`."""
     return local(working_day(days_ahead, calendar, weekday), hour, minute)
+
+
+def working_days_later(start: datetime, n: int, calendar: WorkingDayCalendar = OFFICE) -> datetime:
+    """The same local time of day `n` working days after `start`'s day: `start + n days` may be a Saturday or
+    Good Friday."""
+    moment = start.astimezone(AMS)
+    return local(calendar.add_working_days(moment.date(), n), moment.hour, moment.minute)
