@@ -59,6 +59,7 @@ def by_id(value_type: Any) -> Any:
     return Annotated[dict[key, value_type],  # type: ignore[valid-type]
                      Field(json_schema_extra={"propertyNames": {"pattern": ID_KEY}})]
 
+
 _PATTERN_MESSAGES: dict[str, str] = {}
 
 
