@@ -56,18 +56,23 @@ class PendelWorker(Worker):
         super().main_work_horse(job, queue)
 
 
+def _find_prctl() -> Any:
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_prctl = _find_prctl()  # looked up once, in the worker: each horse only calls it
+
+
 def die_with_parent(parent: int | None) -> None:
     """Linux: this process is killed when its parent dies; if that has already happened, it exits now.
 
     Elsewhere (no prctl) nothing changes: a horse may then outlive its worker, and only the outbox
     row's lock stands between it and a second send.
     """
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        prctl = libc.prctl
-    except (OSError, AttributeError):
-        return
-    if prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+    if _prctl is None or _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
         return
     if parent is not None and os.getppid() != parent:  # the parent died before the line above
         os._exit(1)
