@@ -97,9 +97,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(feeds_api_bp, url_prefix="/api/v1")
     install_feed_log_filter(app)
 
-    from core.cli import register_commands
+    from calendars.cli import register_commands as calendar_commands
+    from core.cli import register_commands as core_commands
+    from scheduler.cli import register_commands as scheduler_commands
 
-    register_commands(app)
+    for register in (core_commands, scheduler_commands, calendar_commands):
+        register(app)
     return app
 
 

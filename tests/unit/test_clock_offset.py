@@ -21,7 +21,9 @@ from tests.support import clock_offset
 from tests.support.clock_hook.offset_clock import start_offset_clock
 
 YEAR = 365 * 86400.0
-SLACK = 30.0  # seconds: process start-up on a busy machine, never near a day
+# Bounds that tell "moved by a year" from "not moved", never how fast anything ran: elapsed time is
+# not what these tests check (speed belongs in bench/).
+SLACK = 30 * 86400.0
 
 
 def _real_time() -> float:
@@ -38,10 +40,10 @@ def test_start_offset_clock_moves_time_and_datetime_and_keeps_ticking() -> None:
     finally:
         travel.stop()
     assert YEAR <= moved - before < YEAR + SLACK
-    assert timedelta(days=365) <= moved_dt - before_dt < timedelta(days=365, seconds=SLACK)
+    assert timedelta(days=365) <= moved_dt - before_dt < timedelta(days=365 + 30)
     assert (today - before_dt.astimezone().date()).days in (365, 366)  # local midnight may pass meanwhile
     assert 0.3 <= later - moved < SLACK  # ticking: time goes on from the new moment
-    assert time.time() - before < SLACK  # stopped: back where it was
+    assert time.time() < before + YEAR / 2  # stopped: the year is gone again
 
 
 def test_without_an_offset_a_child_environment_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
