@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from core.db import Database
@@ -10,6 +10,7 @@ from core.workdays import WorkingDayCalendar
 from scheduler.policy import BookingPolicy
 from scheduler.rules import BookingRequest
 from tests import factories as f
+from tests.support.days import local, working_day
 
 TZ = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)          # Monday 09:00 in Amsterdam
@@ -20,22 +21,13 @@ POLICY = BookingPolicy(is_working_day=WORKDAYS.is_working_day, tz=TZ, min_notice
                        arrival_gap=timedelta(minutes=15))
 
 
-def working_time(now: datetime, days_ahead: int, hour: int = 10) -> datetime:
-    """`hour` o'clock local on the first working day at least `days_ahead` days after `now`'s date."""
-    day = now.astimezone(TZ).date() + timedelta(days=days_ahead)
-    while not WORKDAYS.is_working_day(day):
-        day += timedelta(days=1)
-    return datetime.combine(day, time(hour), TZ).astimezone(timezone.utc)
-
-
 def future_start() -> datetime:
     """10:00 local on a working Tuesday to Thursday two to three weeks ahead, so both default reminders
     (2 days, 2 hours) fit and fall on working hours, whatever day the suite runs."""
-    now = datetime.now(timezone.utc)
-    start = working_time(now, 14)
-    while start.astimezone(TZ).weekday() not in (1, 2, 3) or not WORKDAYS.is_working_day(start.astimezone(TZ).date()):
-        start = working_time(start, 1)
-    return start
+    day = working_day(14)
+    while day.weekday() not in (1, 2, 3):
+        day = working_day((day - datetime.now(timezone.utc).astimezone(TZ).date()).days + 1)
+    return local(day, 10).astimezone(timezone.utc)
 
 
 @dataclass

@@ -286,11 +286,12 @@ def test_concurrent_bookings_of_one_participant_through_different_mediators_one_
     """No row lock serialises two bookings that share only a participant: the database constraint does."""
     from core.db import Database
     from scheduler import booking
-    from tests.integration.booking_helpers import POLICY, build_world, request, working_time
+    from tests.integration.booking_helpers import POLICY, build_world, request
+    from tests.support.days import working_day_at
     from tests.integration.test_concurrency import _run_all
 
     w = build_world(database)
-    start = working_time(utcnow(), days_ahead=7)
+    start = working_day_at(10, days_ahead=7)
     db = Database(pg_url)
 
     def book(i: int) -> int:

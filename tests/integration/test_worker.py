@@ -32,7 +32,7 @@ from tests import factories
 from tests.conftest import REDIS_TEST_URL
 from tests.support.clock_offset import with_test_clock
 from tests.integration.booking_helpers import POLICY
-from tests.integration.booking_helpers import working_time
+from tests.support.days import working_day_at
 
 
 
@@ -91,7 +91,7 @@ def job_runtime(database: Database) -> Iterator[Runtime]:
 def _holds(database: Database) -> tuple[int, int]:
     """An appointment whose hold ran out an hour ago, and one whose hold is still running."""
     real_now = utcnow()
-    start = working_time(real_now, days_ahead=2)
+    start = working_day_at(10, days_ahead=2)
     with database.write_session() as session:
         gone, still = factories.mediator(session), factories.mediator(session)
         case = factories.case(session, [gone, still])
