@@ -24,14 +24,16 @@ from core.runtime import Runtime, build_runtime, close_db_session
 def build_process_runtime(settings: Settings | None = None) -> Runtime:
     """Settings, database, event bus and queue connection for this process.
 
-    Packages that react to domain events (notifications, calendars) subscribe
-    to `runtime.bus` here, so web and worker processes wire them alike.
+    Packages that react to domain events subscribe to `runtime.bus` here
+    (their plugin's `subscribe`), so web and worker processes wire them alike.
     """
     settings = settings or load_settings()
     runtime = build_runtime(settings, redis=connect_redis(settings))
-    from notifications.subscribers import subscribe as notifications_subscribe
+    from composition import PLUGINS
 
-    notifications_subscribe(runtime.bus, settings)
+    for plugin in PLUGINS:
+        if plugin.subscribe is not None:
+            plugin.subscribe(runtime.bus, settings)
     return runtime
 
 
@@ -61,48 +63,25 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_input_guards(app)  # before any blueprint: every route gets the bounded id converter
     app.teardown_appcontext(close_db_session)
 
-    from calendars.api import calendars_api_bp
-    from calendars.pages import install_calendar_warnings
-    from calendars.feed_api import feeds_api_bp
-    from calendars.feed_views import feeds_bp, install_feed_log_filter
-    from core.views import add_nav_item, auth_bp, health_bp
-    from notifications.api import notifications_api_bp
-    from notifications.webhooks import sms_webhooks_bp
-    from scheduler.api import api_bp
-    from scheduler.pages import staff_bp
-    from telephony.pages import callback_pages_bp
-    from telephony.api import telephony_api_bp
-    from telephony.staff_voice_views import staff_voice_bp
-    from telephony.voice_views import texts_allowed_by, voice_bp
-    from notifications.inbound_models import number_opted_out
+    from composition import PLUGINS, glue_web
+    from core.cli import register_commands as core_commands
+    from core.navigation import add_nav_item, install_navigation
+    from core.views import auth_bp, health_bp
+    from core.web import install_web
 
+    install_web(app, [plugin.name for plugin in PLUGINS])  # language, CSRF, headers, static files, labels
+    install_navigation(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
-    app.register_blueprint(staff_bp)
-    app.register_blueprint(callback_pages_bp)  # also adds the overview's callback section
-    add_nav_item(app, "staff.home", "Overzicht", "Overview")
-    add_nav_item(app, "callback_pages.queue", "Terugbelverzoeken", "Callbacks")
-    add_nav_item(app, "callback_pages.duty", "Bereikbaarheid", "On duty")
-    app.register_blueprint(api_bp, url_prefix="/api/v1")
-    app.register_blueprint(notifications_api_bp, url_prefix="/api/v1")
-    app.register_blueprint(calendars_api_bp, url_prefix="/api/v1")
-    app.register_blueprint(telephony_api_bp, url_prefix="/api/v1")
-    install_calendar_warnings(app)
-    app.register_blueprint(sms_webhooks_bp)
-    app.register_blueprint(voice_bp)
-    # The phone line offers a confirmation text only to a number that did not text STOP (notifications').
-    texts_allowed_by(app, lambda session, number: not number_opted_out(session, settings, number))
-    app.register_blueprint(staff_voice_bp)
-    app.register_blueprint(feeds_bp)
-    app.register_blueprint(feeds_api_bp, url_prefix="/api/v1")
-    install_feed_log_filter(app)
-
-    from calendars.cli import register_commands as calendar_commands
-    from core.cli import register_commands as core_commands
-    from scheduler.cli import register_commands as scheduler_commands
-
-    for register in (core_commands, scheduler_commands, calendar_commands):
-        register(app)
+    core_commands(app)
+    for plugin in PLUGINS:
+        if plugin.install_web is not None:
+            plugin.install_web(app)
+        for item in plugin.nav:
+            add_nav_item(app, item)
+        if plugin.register_commands is not None:
+            plugin.register_commands(app)
+    glue_web(app)
     return app
 
 

@@ -128,6 +128,11 @@ def _session_user(db: Session) -> User | None:
     return user
 
 
+def signed_in_user() -> User | None:
+    """The user of this request's live session, for a view that is open to everyone (the language switch)."""
+    return _session_user(db_session())
+
+
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 

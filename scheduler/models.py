@@ -38,6 +38,28 @@ appointment_mediators = Table(
 )
 
 
+class Region(Base):
+    """One of the office's working areas: cases and mediators belong to one."""
+
+    __tablename__ = "regions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+# A case and a mediator each work in at most one region (tables of their own: see migration 0013).
+case_regions = Table(
+    "case_regions", Base.metadata,
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("region_id", ForeignKey("regions.id", ondelete="RESTRICT"), nullable=False, index=True),
+)
+mediator_regions = Table(
+    "mediator_regions", Base.metadata,
+    Column("mediator_id", ForeignKey("mediators.id", ondelete="CASCADE"), primary_key=True),
+    Column("region_id", ForeignKey("regions.id", ondelete="RESTRICT"), nullable=False, index=True),
+)
+
+
 class Mediator(Base):
     __tablename__ = "mediators"
 
@@ -50,6 +72,10 @@ class Mediator(Base):
     buffer_minutes: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), unique=True)
+    language: Mapped[str] = mapped_column(String(2), default="nl", server_default="nl")  # their own emails
+    video_url: Mapped[str | None] = mapped_column(String(500))  # a standing video room, if they have one
+
+    region: Mapped[Region | None] = relationship(secondary="mediator_regions", uselist=False)
 
 
 class Location(Base):
@@ -86,6 +112,7 @@ class Case(Base):
     status: Mapped[str] = mapped_column(String(20), default="registered")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    region: Mapped[Region | None] = relationship(secondary="case_regions", uselist=False)
     mediators: Mapped[list[Mediator]] = relationship(secondary=case_mediators, order_by="Mediator.id")
     participants: Mapped[list[Participant]] = relationship(back_populates="case", order_by="Participant.id")
 
@@ -129,6 +156,7 @@ class Appointment(Base):
     # Bumped on every change: iCalendar SEQUENCE and message idempotency keys use it.
     version: Mapped[int] = mapped_column(Integer, default=1)
     cancel_reason: Mapped[str | None] = mapped_column(String(40))
+    video_url: Mapped[str | None] = mapped_column(String(500))  # else the mediator's standing one
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -152,6 +180,8 @@ class Attendance(Base):
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"),
                                                 primary_key=True, index=True)
     arrival: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A joint meeting's staggered departure: who arrived first leaves first (scheduler.rules).
+    departure: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The participant's own answer to a reminder by SMS ("coming" / "cannot_come"), latest wins.
     response: Mapped[str | None] = mapped_column(String(20))
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -16,12 +16,17 @@ from typing import Iterator
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from flask import Flask
 from sqlalchemy.exc import OperationalError
 
 from core.config import Settings
 from core.db import Database
 from core.migrate import upgrade
 from core.schema import metadata
+from tests.support.forms import CsrfClient
+
+# Every app the tests build posts its forms with the page's token, as a browser does (tests/support/forms.py).
+Flask.test_client_class = CsrfClient
 
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -1,6 +1,8 @@
 """Staff sign-in: hashed passwords and tokens, the login page, and what guards pages and the API."""
 from __future__ import annotations
 
+import re
+
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, Iterator
@@ -181,8 +183,11 @@ def test_wrong_password_and_unknown_email_get_the_same_401(client: Any, database
         html = response.get_data(as_text=True)
         assert 'role="alert"' in html and "verkeerd wachtwoord" in html
         assert "Set-Cookie" not in response.headers or "session=" not in response.headers.get("Set-Cookie", "")
-    # Not telling which of the two was wrong.
-    assert wrong.get_data() == unknown.get_data()
+    # Not telling which of the two was wrong (apart from the email typed, echoed back, and the form token).
+    def page(response: Any) -> str:
+        html = re.sub(r'name="csrf_token"[^>]*value="[^"]+"', "", response.get_data(as_text=True))
+        return re.sub(r'(id="email"[^>]*value=")[^"]*"', r"\1", html)
+    assert page(wrong) == page(unknown)
     assert client.get("/").status_code == 302
 
 
@@ -295,7 +300,7 @@ def test_a_post_from_another_site_changes_nothing(client: Any, database: Databas
         refused = client.post(path, data=form, headers=headers)
         assert refused.status_code == 403, path
         html = refused.get_data(as_text=True)
-        assert "niets gewijzigd" in html and "nothing was changed" in html and "https://pendel.test/" in html
+        assert "niets gewijzigd" in html and "https://pendel.test/" in html
     with database.session() as session:
         user = session.get(User, user_id)
         assert (user.phone, user.on_duty) == (None, False)

@@ -56,7 +56,6 @@ def test_after_the_account_limit_even_the_right_password_waits_for_the_window(cl
     html = locked.get_data(as_text=True)
     assert 'role="alert"' in html
     assert "Te veel mislukte aanmeldpogingen. Probeer het over 7 minuten opnieuw." in html
-    assert "Too many failed sign-in attempts. Please try again in 7 minutes." in html
     assert client.get("/").status_code == 302  # not signed in
     clock.shift(timedelta(minutes=6, seconds=59, microseconds=500000))
     last_second = attempt(client, password=PASSWORD)

@@ -1,0 +1,33 @@
+"""Scheduler's plug: cases, appointments, the booking API and the staff desk's pages."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from core.plugins import NavItem, Plugin
+from core.web import csrf_exempt
+
+
+def install_web(app: Flask) -> None:
+    from scheduler.api import api_bp
+    from scheduler.pages import staff_bp
+
+    app.register_blueprint(staff_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf_exempt(app, api_bp)  # bearer tokens only: no browser form posts here
+
+
+def register_commands(app: Flask) -> None:
+    from scheduler.cli import register_commands as register
+
+    register(app)
+
+
+PLUGIN = Plugin(
+    name="scheduler",
+    model_modules=("scheduler.models",),
+    job_modules=("scheduler.jobs",),
+    install_web=install_web,
+    nav=(NavItem("staff.home", _l("Overview"), order=10),),
+    register_commands=register_commands,
+)

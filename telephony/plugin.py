@@ -1,0 +1,30 @@
+"""Telephony's plug: the phone line's webhooks, the callback queue and the duty switch."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from core.plugins import NavItem, Plugin
+from core.web import csrf_exempt
+
+
+def install_web(app: Flask) -> None:
+    from telephony.api import telephony_api_bp
+    from telephony.pages import callback_pages_bp
+    from telephony.staff_voice_views import staff_voice_bp
+    from telephony.voice_views import voice_bp
+
+    app.register_blueprint(callback_pages_bp)  # also adds the overview's callback section
+    app.register_blueprint(telephony_api_bp, url_prefix="/api/v1")
+    app.register_blueprint(voice_bp)
+    app.register_blueprint(staff_voice_bp)
+    csrf_exempt(app, telephony_api_bp, voice_bp, staff_voice_bp)  # bearer tokens / Twilio's signed webhooks
+
+
+PLUGIN = Plugin(
+    name="telephony",
+    model_modules=("telephony.models",),
+    install_web=install_web,
+    nav=(NavItem("callback_pages.queue", _l("Callback requests"), order=20),
+         NavItem("callback_pages.duty", _l("On duty"), order=80)),
+)

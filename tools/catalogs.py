@@ -1,0 +1,117 @@
+"""Keep each package's Dutch catalog in step with its code and templates.
+
+    python tools/catalogs.py update   # add new msgids (empty), mark vanished ones obsolete
+    python tools/catalogs.py check    # list msgids without a Dutch translation; exit 1 if any
+    python tools/catalogs.py fill F.json [package]  # Dutch for msgids from {"msgid": "Dutch", ...}
+
+Each package (core, scheduler, telephony, calendars, notifications) owns
+`<package>/translations/nl/LC_MESSAGES/messages.po`. Msgids are English;
+Dutch is the office's language and the default, so an untranslated msgid
+is a bug: tests/unit/test_catalogs.py runs `check`.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("core", "scheduler", "telephony", "calendars", "notifications")
+METHODS = [("**/translations/**", "ignore"), ("**.py", "python"),
+           ("**/templates/**.html", "jinja2.ext:babel_extract")]
+OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.do", "newstyle_gettext": "true"}}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
+            "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2), "lazy_pgettext": ((1, "c"), 2)}
+
+
+def catalog_path(package: str) -> Path:
+    return ROOT / package / "translations" / "nl" / "LC_MESSAGES" / "messages.po"
+
+
+def extract(package: str) -> Catalog:
+    found = Catalog(locale="nl")
+    for filename, lineno, message, comments, context in extract_from_dir(
+            ROOT / package, METHODS, OPTIONS, KEYWORDS, comment_tags=("TRANSLATORS:",), strip_comment_tags=True):
+        found.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    return found
+
+
+def load(package: str) -> Catalog:
+    path = catalog_path(package)
+    if not path.exists():
+        return Catalog(locale="nl", project="Pendel")
+    with path.open("rb") as handle:
+        return read_po(handle, locale="nl")
+
+
+def update(package: str) -> int:
+    catalog = load(package)
+    template = extract(package)
+    catalog.update(template, no_fuzzy_matching=True)
+    path = catalog_path(package)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        write_po(handle, catalog, width=100, omit_header=False, ignore_obsolete=True, include_lineno=False)
+    return len(template)
+
+
+def missing(package: str) -> list[str]:
+    catalog = load(package)
+    gaps = []
+    for message in extract(package):
+        if not message.id:
+            continue
+        entry = catalog.get(message.id, context=message.context)
+        strings = entry.string if entry is not None else None
+        if isinstance(strings, (tuple, list)):
+            ok = all(strings)
+        else:
+            ok = bool(strings)
+        if entry is None or not ok or entry.fuzzy:
+            gaps.append(message.id if isinstance(message.id, str) else message.id[0])
+    return gaps
+
+
+def translate(package: str, words: dict[str, str | tuple[str, ...]]) -> None:
+    """Fill in Dutch for msgids (a tuple for a plural's forms): for helpers and scripts that add pages."""
+    catalog = load(package)
+    for msgid, dutch in words.items():
+        entry = catalog.get(msgid)
+        if entry is not None and isinstance(entry.id, tuple) and isinstance(dutch, list):
+            dutch = tuple(dutch)
+        if entry is None:
+            raise KeyError(f"{package}: {msgid!r} is not in the catalog (run update first)")
+        entry.string = dutch
+        entry.flags.discard("fuzzy")
+    with catalog_path(package).open("wb") as handle:
+        write_po(handle, catalog, width=100, ignore_obsolete=True, include_lineno=False)
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "check"
+    packages = argv[1:] or PACKAGES
+    if command == "update":
+        for package in packages:
+            print(f"{package}: {update(package)} messages")
+        return 0
+    if command == "check":
+        bad = 0
+        for package in packages:
+            for msgid in missing(package):
+                print(f"{package}: no Dutch for {msgid!r}")
+                bad += 1
+        return 1 if bad else 0
+    if command == "fill" and len(argv) == 3:
+        import json
+
+        translate(argv[2], json.loads(Path(argv[1]).read_text(encoding="utf-8")))
+        return 0
+    print("usage: python tools/catalogs.py update|check [package ...] | fill F.json package", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
