@@ -59,6 +59,10 @@ class Settings:
     slot_grid_minutes: int = 15
     # The parties of a joint meeting arrive at least this many minutes apart.
     arrival_gap_minutes: int = 15
+    # At a joint meeting the party who arrived first leaves first; the other stays this long.
+    departure_gap_minutes: int = 10
+    # A case is overdue when no intake is planned this many working days after it was registered.
+    intake_norm_working_days: int = 10
     webhook_signature_check: bool = True
     # Messaging (notifications): the SMS sender is a number (replies work) or an
     # alphanumeric name of at most 11 characters (one-way); None means TWILIO_PHONE_NUMBER.
@@ -299,6 +303,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         min_notice_minutes=_int(env, "MIN_NOTICE_MINUTES", 60, 0, 14 * 24 * 60),
         slot_grid_minutes=_int(env, "SLOT_GRID_MINUTES", 15, 5, 120),
         arrival_gap_minutes=_int(env, "ARRIVAL_GAP_MINUTES", 15, 5, 120),
+        departure_gap_minutes=_int(env, "DEPARTURE_GAP_MINUTES", 10, 0, 60),
+        intake_norm_working_days=_int(env, "INTAKE_NORM_WORKING_DAYS", 10, 1, 60),
         webhook_signature_check=signature_check,
         sms_sender=_sms_sender(env.get("SMS_SENDER")),
         office_phone=_office_phone(env, environment),

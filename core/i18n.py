@@ -1,7 +1,7 @@
 """Gettext for Pendel's pages: English msgids, Dutch catalogs, Dutch by default.
 
-Every package keeps its own catalog (`<package>/translations/nl/LC_MESSAGES/
-messages.po`), so the package that owns a page owns its words. The catalogs
+Every package keeps its own catalogs (`<package>/translations/nl/LC_MESSAGES/
+*.po`, merged), so the package that owns a page owns its words. The catalogs
 are read from their .po files and compiled in memory once per process: no
 compiled .mo file to forget to rebuild, and a deploy needs no build step.
 `tests/unit/test_catalogs.py` checks that every msgid the code and templates
@@ -24,7 +24,8 @@ DEFAULT_LANGUAGE = "nl"
 
 
 def catalog_paths(directories: Iterable[Path], locale: str) -> list[Path]:
-    return [p for d in directories if (p := d / locale / "LC_MESSAGES" / "messages.po").is_file()]
+    """Every .po file of every package for `locale` (a package may split its words over several files)."""
+    return [p for d in directories for p in sorted((d / locale / "LC_MESSAGES").glob("*.po"))]
 
 
 def compile_catalogs(paths: Iterable[Path]) -> NullTranslations:

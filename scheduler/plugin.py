@@ -10,8 +10,10 @@ from core.web import csrf_exempt
 
 def install_web(app: Flask) -> None:
     from scheduler.api import api_bp
+    from scheduler.labels import install_labels
     from scheduler.pages import staff_bp
 
+    install_labels(app)
     app.register_blueprint(staff_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf_exempt(app, api_bp)  # bearer tokens only: no browser form posts here

@@ -2,10 +2,11 @@
 
     python tools/catalogs.py update   # add new msgids (empty), mark vanished ones obsolete
     python tools/catalogs.py check    # list msgids without a Dutch translation; exit 1 if any
-    python tools/catalogs.py fill F.json [package]  # Dutch for msgids from {"msgid": "Dutch", ...}
+    python tools/catalogs.py missing PACKAGE       # the msgids lacking Dutch, as JSON to fill in
+    python tools/catalogs.py fill F.json PACKAGE [FILE]  # Dutch from {"msgid": "Dutch", ...} into FILE.po
 
 Each package (core, scheduler, telephony, calendars, notifications) owns
-`<package>/translations/nl/LC_MESSAGES/messages.po`. Msgids are English;
+`<package>/translations/nl/LC_MESSAGES/*.po` (one or more files, merged). Msgids are English;
 Dutch is the office's language and the default, so an untranslated msgid
 is a bug: tests/unit/test_catalogs.py runs `check`.
 """
@@ -27,8 +28,8 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None
             "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2), "lazy_pgettext": ((1, "c"), 2)}
 
 
-def catalog_path(package: str) -> Path:
-    return ROOT / package / "translations" / "nl" / "LC_MESSAGES" / "messages.po"
+def catalog_path(package: str, name: str = "messages") -> Path:
+    return ROOT / package / "translations" / "nl" / "LC_MESSAGES" / f"{name}.po"
 
 
 def extract(package: str) -> Catalog:
@@ -39,18 +40,33 @@ def extract(package: str) -> Catalog:
     return found
 
 
-def load(package: str) -> Catalog:
-    path = catalog_path(package)
+def load(package: str, name: str = "messages") -> Catalog:
+    path = catalog_path(package, name)
     if not path.exists():
         return Catalog(locale="nl", project="Pendel")
     with path.open("rb") as handle:
         return read_po(handle, locale="nl")
 
 
+def load_all(package: str) -> Catalog:
+    """All of a package's Dutch catalogs as one (a package may split its words over several files)."""
+    merged = Catalog(locale="nl", project="Pendel")
+    for path in sorted(catalog_path(package).parent.glob("*.po")):
+        with path.open("rb") as handle:
+            for message in read_po(handle, locale="nl"):
+                if message.id and message.string and not message.fuzzy:
+                    merged[message.id] = message
+    return merged
+
+
 def update(package: str) -> int:
+    """Add every msgid no catalog of the package translates yet to its messages.po (empty)."""
     catalog = load(package)
+    known = load_all(package)
     template = extract(package)
-    catalog.update(template, no_fuzzy_matching=True)
+    for message in template:
+        if message.id and message.id not in catalog and known.get(message.id) is None:
+            catalog[message.id] = message
     path = catalog_path(package)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:
@@ -59,7 +75,7 @@ def update(package: str) -> int:
 
 
 def missing(package: str) -> list[str]:
-    catalog = load(package)
+    catalog = load_all(package)
     gaps = []
     for message in extract(package):
         if not message.id:
@@ -75,18 +91,21 @@ def missing(package: str) -> list[str]:
     return gaps
 
 
-def translate(package: str, words: dict[str, str | tuple[str, ...]]) -> None:
-    """Fill in Dutch for msgids (a tuple for a plural's forms): for helpers and scripts that add pages."""
-    catalog = load(package)
+def translate(package: str, words: dict[str, str | list[str]], name: str = "messages") -> None:
+    """Dutch for msgids the package's code uses, into `<name>.po` (a list for a plural's forms)."""
+    catalog = load(package, name)
+    used = {m.id if isinstance(m.id, str) else m.id[0]: m for m in extract(package) if m.id}
     for msgid, dutch in words.items():
-        entry = catalog.get(msgid)
-        if entry is not None and isinstance(entry.id, tuple) and isinstance(dutch, list):
-            dutch = tuple(dutch)
-        if entry is None:
-            raise KeyError(f"{package}: {msgid!r} is not in the catalog (run update first)")
-        entry.string = dutch
-        entry.flags.discard("fuzzy")
-    with catalog_path(package).open("wb") as handle:
+        source = used.get(msgid)
+        if source is None:
+            raise KeyError(f"{package}: {msgid!r} is not used in its code or templates")
+        if isinstance(source.id, tuple):
+            catalog.add(source.id, tuple(dutch) if isinstance(dutch, list) else (dutch, dutch))
+        else:
+            catalog.add(source.id, dutch if isinstance(dutch, str) else dutch[0])
+    path = catalog_path(package, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
         write_po(handle, catalog, width=100, ignore_obsolete=True, include_lineno=False)
 
 
@@ -104,10 +123,15 @@ def main(argv: list[str]) -> int:
                 print(f"{package}: no Dutch for {msgid!r}")
                 bad += 1
         return 1 if bad else 0
-    if command == "fill" and len(argv) == 3:
+    if command == "fill" and len(argv) in (3, 4):
         import json
 
-        translate(argv[2], json.loads(Path(argv[1]).read_text(encoding="utf-8")))
+        translate(argv[2], json.loads(Path(argv[1]).read_text(encoding="utf-8")), *argv[3:])
+        return 0
+    if command == "missing" and len(argv) == 2:
+        import json
+
+        print(json.dumps({msgid: "" for msgid in missing(argv[1])}, ensure_ascii=False, indent=1))
         return 0
     print("usage: python tools/catalogs.py update|check [package ...] | fill F.json package", file=sys.stderr)
     return 2
