@@ -1,4 +1,9 @@
-"""Browser fixtures: the app on a real server thread, and Debian's Chromium driven by Playwright."""
+"""Browser fixtures: the app on a real server thread, and Debian's Chromium driven by pytest-playwright.
+
+pytest-playwright gives `browser` (one Chromium per run), `context` and `page`
+(fresh cookies per test); the two fixtures below point it at Debian's
+Chromium with the flags this machine needs.
+"""
 from __future__ import annotations
 
 import shutil
@@ -24,12 +29,15 @@ def live_url(app: Any) -> Iterator[str]:
     server.shutdown()
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """pytest-playwright launches Debian's Chromium (Playwright's own browser download is not used)."""
     if not shutil.which("chromium"):
         service_unavailable("Debian's chromium (make test installs it)")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    """Each test's page: its own cookies, a laptop-sized window, a Dutch browser."""
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}, "locale": "nl-NL"}
