@@ -107,7 +107,8 @@ def book(session: Session, req: BookingRequest, actor: User | None, now: datetim
         status="held" if held else "confirmed", room_id=req.room_id,
         hold_expires_at=now + hold_for if hold_for is not None else None, version=1,
         created_by_id=actor.id if actor else None, mediators=list(checked.mediators),
-        attendances=[Attendance(participant_id=pid, arrival=req.arrivals.get(pid)) for pid in req.participant_ids])
+        attendances=[Attendance(participant_id=pid, arrival=req.arrivals.get(pid),
+                                departure=checked.departures.get(pid)) for pid in req.participant_ids])
     session.add(appointment)
     session.flush()
     write_reservations(session, appointment, spans, appointment.hold_expires_at)
@@ -187,7 +188,9 @@ def _apply(appointment: Appointment, draft: BookingRequest, checked: CheckedBook
         # A reply ("I'll come") was about the old time.
         attendance.response = attendance.responded_at = None
         attendance.arrival = draft.arrivals.get(attendance.participant_id)
-    appointment.attendances = [keep.get(pid) or Attendance(participant_id=pid, arrival=draft.arrivals.get(pid))
+        attendance.departure = checked.departures.get(attendance.participant_id)
+    appointment.attendances = [keep.get(pid) or Attendance(participant_id=pid, arrival=draft.arrivals.get(pid),
+                                                           departure=checked.departures.get(pid))
                                for pid in draft.participant_ids]
     appointment.start, appointment.end, appointment.mode = draft.start, draft.end, draft.mode
     appointment.room_id = draft.room_id

@@ -4,7 +4,8 @@ The case must be in the actor's sight and open; the mediators assigned to it
 and active; the room active; the participants in this case and not withdrawn.
 The time must be one the office books (working day, each mediator's working
 hours, minimum notice) and an in-person joint meeting needs a room with a
-separate waiting area and staggered arrivals. Only a coordinator may book
+separate waiting area and staggered arrivals; its staggered departures are
+computed here too, for the writer to store. Only a coordinator may book
 past the office's calendar or the waiting-area rule, and only with a reason
 code; what was overridden is returned so the caller stores and audits it.
 """
@@ -22,7 +23,7 @@ from scheduler.access import case_for
 from scheduler.models import Case, Mediator, Participant, Room
 from scheduler.policy import BookingPolicy
 from scheduler.rules import (ROOM_MODES, BookingRequest, check_arrivals, check_request, is_joint,
-                             office_time_problem)
+                             office_time_problem, staggered_departures)
 from scheduler.search import working_hours_of
 
 
@@ -34,6 +35,8 @@ class CheckedBooking:
     participants: tuple[Participant, ...]
     # Overrides that were needed, as {"waiting_area": reason, "outside_hours": reason}.
     overrides: dict[str, str] = field(default_factory=dict)
+    # Each participant's departure (scheduler.rules.staggered_departures): what the writer stores.
+    departures: dict[int, datetime] = field(default_factory=dict)
 
 
 def _case(session: Session, actor: User | None, case_id: int) -> Case:
@@ -78,12 +81,14 @@ def load_and_check(session: Session, req: BookingRequest, actor: User | None, no
             raise InvalidInput("participant_ids", f"participant {participant.id} has withdrawn")
     check_arrivals(req.start, req.end, {p.id: p.role for p in participants}, req.arrivals, policy.arrival_gap,
                    req.mode in ROOM_MODES)
+    departures = staggered_departures(req.start, req.end, {p.id: p.role for p in participants}, req.arrivals,
+                                      policy.departure_gap, req.mode in ROOM_MODES)
     overrides: dict[str, str] = {}
     if _needs_waiting_area_override(req, room, participants, actor):
         overrides["waiting_area"] = req.waiting_area_reason  # type: ignore[assignment]
     if _needs_outside_hours(req, mediators, actor, now, policy):
         overrides["outside_hours"] = req.outside_hours  # type: ignore[assignment]
-    return CheckedBooking(case, mediators, room, participants, overrides)
+    return CheckedBooking(case, mediators, room, participants, overrides, departures)
 
 
 def _may_override(actor: User | None, what: str) -> None:

@@ -1,4 +1,4 @@
-"""The office's booking rules as one value: its calendar, its notice, its spacing of arrivals.
+"""The office's booking rules as one value: its calendar, its notice, its spacing of arrivals and departures.
 
 Every path that creates or changes an appointment (booking, reschedule,
 reassignment) is handed the same `BookingPolicy` and runs the same checks
@@ -27,9 +27,12 @@ class BookingPolicy:
     min_notice: timedelta
     # Parties of a joint meeting arrive at least this far apart, so they never meet at the door.
     arrival_gap: timedelta
+    # ...and the one who arrived first leaves this long before the end (scheduler.rules.staggered_departures).
+    departure_gap: timedelta = timedelta(minutes=Settings.departure_gap_minutes)
 
 
 def policy_of(settings: Settings, workdays: WorkingDayCalendar) -> BookingPolicy:
     return BookingPolicy(is_working_day=workdays.is_working_day, tz=settings.tz,
                          min_notice=timedelta(minutes=settings.min_notice_minutes),
-                         arrival_gap=timedelta(minutes=settings.arrival_gap_minutes))
+                         arrival_gap=timedelta(minutes=settings.arrival_gap_minutes),
+                         departure_gap=timedelta(minutes=settings.departure_gap_minutes))

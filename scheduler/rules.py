@@ -132,3 +132,35 @@ def shifted_arrivals(arrivals: Mapping[int, datetime], old_start: datetime, new_
     if any(not new_start <= a < new_end for a in moved.values()):
         raise InvalidInput("arrivals", "the arrivals no longer fit in the new time; give new arrivals")
     return moved
+
+
+def staggered_departures(start: datetime, end: datetime, roles: Mapping[int, str], arrivals: Mapping[int, datetime],
+                         gap: timedelta, in_person: bool) -> dict[int, datetime]:
+    """Each participant's departure from an in-person joint meeting: the party who arrived first leaves first.
+
+    The side (harmed or caused, see `is_joint`) whose earliest arrival comes first leaves `gap` before
+    the end; the other side, and anyone of neither side (role "other"), leaves at the end. The choice
+    mirrors the arrivals: the party who walked in alone first walks out first, the other has the same
+    few minutes alone with the mediators at the end, so the two never meet at the door, and when the
+    departure gap equals the arrival gap both spend equally long in the room. A gap of 0 sends
+    everyone out at the end (DEPARTURE_GAP_MINUTES=0 turns the stagger off).
+
+    Any other appointment (one side only, or not in person: nothing to keep apart at a door) gets no
+    departures ({}): everyone leaves at the end. As in `check_arrivals`, someone without an arrival time
+    arrives at the start. Refused (field "arrivals"): the first party would leave before everyone of
+    both parties has arrived, which would be no joint meeting at all.
+    """
+    if not in_person or not is_joint(roles.values()):
+        return {}
+    first_in = {side: min(arrivals.get(pid, start) for pid, role in roles.items() if role in members)
+                for side, members in (("harmed", HARMED), ("caused", CAUSED))}
+    leaving_early = (HARMED if first_in["harmed"] < first_in["caused"]
+                     else CAUSED if first_in["caused"] < first_in["harmed"] else frozenset())
+    early = end - gap
+    if leaving_early and gap > timedelta(0):
+        last_in = max(arrivals.get(pid, start) for pid, role in roles.items() if role in HARMED | CAUSED)
+        if early <= last_in:
+            minutes = int(gap.total_seconds() // 60)
+            raise InvalidInput("arrivals", f"the party who arrives first leaves {minutes} minutes before the end; "
+                                           "both parties must have arrived before then")
+    return {pid: early if role in leaving_early else end for pid, role in roles.items()}

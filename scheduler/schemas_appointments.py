@@ -107,6 +107,9 @@ class AppointmentOut(ResponseModel):
     room_id: int | None
     participant_ids: list[int]
     arrivals: dict[int, UtcDatetime]
+    departures: dict[int, UtcDatetime] = Field(
+        description="Participant id → departure time, set at an in-person joint meeting: the party who arrived "
+                    "first leaves DEPARTURE_GAP_MINUTES before the end, the other at the end")
     status: str
     hold_expires_at: UtcDatetime | None
     cancel_reason: str | None
@@ -122,6 +125,7 @@ class AppointmentOut(ResponseModel):
                    mediator_ids=[m.id for m in row.mediators], room_id=row.room_id,
                    participant_ids=[a.participant_id for a in row.attendances],
                    arrivals={a.participant_id: a.arrival for a in row.attendances if a.arrival is not None},
+                   departures={a.participant_id: a.departure for a in row.attendances if a.departure is not None},
                    status=row.status, hold_expires_at=row.hold_expires_at, cancel_reason=row.cancel_reason,
                    waiting_area_override=row.waiting_area_override, waiting_area_reason=row.waiting_area_reason,
                    outside_hours_reason=row.outside_hours_reason,

@@ -74,6 +74,9 @@ def test_coordinator_books_on_a_mediators_behalf(client: Any, world: dict[str, A
                     "start": utc(start), "end": utc(start + timedelta(minutes=90)), "mediator_ids": [world["m1"]],
                     "room_id": world["rooms"][0], "participant_ids": world["mine_people"],
                     "arrivals": {str(world["mine_people"][1]): utc(start + timedelta(minutes=15))},
+                    # The victim arrived first (at the start), so leaves DEPARTURE_GAP_MINUTES (10) before the end.
+                    "departures": {str(world["mine_people"][0]): utc(start + timedelta(minutes=80)),
+                                   str(world["mine_people"][1]): utc(start + timedelta(minutes=90))},
                     "status": "confirmed", "hold_expires_at": None, "cancel_reason": None,
                     "waiting_area_override": False, "waiting_area_reason": None, "outside_hours_reason": None,
                     "replies": {}}
