@@ -10,11 +10,13 @@ from core.web import csrf_exempt
 
 def install_web(app: Flask) -> None:
     from scheduler.api import api_bp
+    from scheduler.desk_reassign import desk_reassign
     from scheduler.labels import install_labels
     from scheduler.pages import staff_bp
 
     install_labels(app)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(desk_reassign)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf_exempt(app, api_bp)  # bearer tokens only: no browser form posts here
 
@@ -30,6 +32,7 @@ PLUGIN = Plugin(
     model_modules=("scheduler.models",),
     job_modules=("scheduler.jobs",),
     install_web=install_web,
-    nav=(NavItem("staff.home", _l("Overview"), order=10),),
+    nav=(NavItem("staff.home", _l("Overview"), order=10),
+         NavItem("desk_reassign.index", _l("Sick mediator"), order=40, roles=("admin", "coordinator")),),
     register_commands=register_commands,
 )

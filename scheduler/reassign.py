@@ -69,8 +69,8 @@ class ReassignPlan:
 
     def signature(self) -> str:
         """What the plan would do, as text: equal signatures, equal writes."""
-        parts = [f"a{a}>{m}" for a, m in self.moves] + [f"u{u.appointment_id}" for u in self.unmovable] \
-            + [f"t{t}>{m}" for t, m in self.tasks]
+        parts = [f"a{a}={m}" for a, m in self.moves] + [f"u{u.appointment_id}" for u in self.unmovable] \
+            + [f"t{t}={m}" for t, m in self.tasks]
         return f"m{self.mediator_id};" + ";".join(parts)
 
 
