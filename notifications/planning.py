@@ -31,6 +31,7 @@ class ParticipantFacts:
     full_text: bool
     arrival: datetime        # their own arrival time (joint meetings stagger arrivals)
     withdrawn: bool = False
+    departure: datetime | None = None  # their own departure (joint meetings stagger it); None: at the end
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class MediatorFacts:
     mediator_id: int
     name: str
     email: str
+    language: str = "nl"     # their own emails' language (Mediator.language)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class AppointmentFacts:
     mediators: tuple[MediatorFacts, ...]
     status: str = "confirmed"
     updated_at: datetime | None = None
+    video_url: str | None = None  # a video appointment's joining link: its own, else its mediator's standing one
 
 
 @dataclass(frozen=True)
@@ -75,8 +78,9 @@ INVITATION_METHOD = {"appointment_confirmed": "REQUEST", "appointment_reschedule
 
 
 def _invitation(facts: AppointmentFacts, office: Office, method: str, summary: str, email: str, name: str,
-                arrival: datetime | None, location: str | None) -> str:
-    event = EventData(appointment_id=facts.appointment_id, version=facts.version, start=facts.start, end=facts.end,
+                arrival: datetime | None, location: str | None, departure: datetime | None = None) -> str:
+    event = EventData(appointment_id=facts.appointment_id, version=facts.version, start=facts.start,
+                      end=departure or facts.end,
                       status="cancelled" if method == "CANCEL" else "confirmed", summary=summary,
                       location=location, description=None, updated_at=facts.updated_at or facts.start)
     return invitation(event, method=method, attendee_email=email, attendee_name=name,
@@ -96,14 +100,16 @@ def channels(p: ParticipantFacts) -> list[tuple[str, str]]:
 def participant_message(kind: str, facts: AppointmentFacts, p: ParticipantFacts, channel: str, to: str,
                          office: Office, key_suffix: str = "", **timing: object) -> NewMessage:
     context = dict(kind=facts.kind, mode=facts.mode, arrival=p.arrival.astimezone(office.tz),
+                   departure=p.departure.astimezone(office.tz) if p.departure else None,
                    end=facts.end.astimezone(office.tz), place=facts.place or "", full=p.full_text,
                    office_phone=office.phone, name=p.name, replies=office.sms_replies)
+    context.update(video_url=facts.video_url if facts.mode == "video" else None)  # the link, in their own messages
     rendered = render(channel, kind, p.language, context)
     attachment = None
     if channel == "email" and kind in INVITATION_METHOD:
         summary = render("ics", "participant_summary", p.language, dict(kind=facts.kind, full=p.full_text)).text
         attachment = _invitation(facts, office, INVITATION_METHOD[kind], summary, to, p.name, p.arrival,
-                                 facts.place if facts.mode == "in_person" else None)
+                                 facts.place if facts.mode == "in_person" else None, p.departure)
     return NewMessage(
         key=f"appt:{facts.appointment_id}:v{facts.version}:{kind}{key_suffix}:{channel}:p{p.participant_id}",
         kind=kind, channel=channel, recipient_kind="participant", to=to, language=p.language,
@@ -176,13 +182,14 @@ def mediator_messages(event: str, facts: AppointmentFacts, office: Office, silen
     for m in facts.mediators if mediators is None else mediators:
         context = dict(event=event, silent=silent, start=facts.start.astimezone(office.tz),
                        end=facts.end.astimezone(office.tz), place=facts.place, mode=facts.mode, kind=facts.kind,
-                       reference=facts.reference, name=m.name)
-        rendered = render("email", "mediator_appointment", "nl", context)
-        summary = render("ics", "mediator_summary", "nl", context).text
+                       reference=facts.reference, name=m.name,
+                       video_url=facts.video_url if facts.mode == "video" else None)
+        rendered = render("email", "mediator_appointment", m.language, context)  # in the mediator's own language
+        summary = render("ics", "mediator_summary", m.language, context).text
         attachment = _invitation(facts, office, INVITATION_METHOD[event], summary, m.email, m.name, None, facts.place)
         out.append(NewMessage(
             key=f"appt:{facts.appointment_id}:v{facts.version}:mediator-{event}:email:m{m.mediator_id}",
-            kind="mediator_notice", channel="email", recipient_kind="mediator", to=m.email, language="nl",
+            kind="mediator_notice", channel="email", recipient_kind="mediator", to=m.email, language=m.language,
             body=rendered.text, subject=rendered.subject, html_body=rendered.html, attachment_ics=attachment,
             mediator_id=m.mediator_id,
             appointment_id=facts.appointment_id, appointment_version=facts.version))

@@ -58,22 +58,23 @@ def load_facts(session: Session, appointment_id: int, former: tuple[int, ...] = 
         room = session.get(Room, appointment.room_id)
         assert room is not None
         place = f"{room.location.address}, {room.location.city}"
-    present = [(a.participant, a.arrival or appointment.start) for a in appointment.attendances]
-    gone = [(p, appointment.start) for p in session.scalars(
+    present = [(a.participant, a.arrival or appointment.start, a.departure) for a in appointment.attendances]
+    gone = [(p, appointment.start, None) for p in session.scalars(
         select(Participant).where(Participant.id.in_(former)).execution_options(populate_existing=True))]
     participants = tuple(ParticipantFacts(
         participant_id=p.id, name=p.name, language=p.language, phone=p.phone, email=p.email,
         sms_allowed=p.sms_allowed, email_allowed=p.email_allowed, full_text=p.full_text_opt_in, arrival=arrival,
-        withdrawn=p.withdrawn_at is not None) for p, arrival in present + gone)
+        departure=departure, withdrawn=p.withdrawn_at is not None) for p, arrival, departure in present + gone)
     return AppointmentFacts(
         appointment_id=appointment.id, version=appointment.version, kind=appointment.kind, mode=appointment.mode,
         start=appointment.start, end=appointment.end, place=place, reference=appointment.case.reference,
         participants=participants, mediators=tuple(_mediator(m) for m in appointment.mediators),
-        status=appointment.status, updated_at=appointment.updated_at)
+        status=appointment.status, updated_at=appointment.updated_at,
+        video_url=appointment.video_url or next((m.video_url for m in appointment.mediators if m.video_url), None))
 
 
 def _mediator(m: Mediator) -> MediatorFacts:
-    return MediatorFacts(m.id, m.name, m.email)
+    return MediatorFacts(m.id, m.name, m.email, m.language)
 
 
 class NotificationSubscriber:

@@ -10,10 +10,12 @@ from core.web import csrf_exempt
 
 def install_web(app: Flask) -> None:
     from telephony.api import telephony_api_bp
+    from telephony.labels import install_labels
     from telephony.pages import callback_pages_bp
     from telephony.staff_voice_views import staff_voice_bp
     from telephony.voice_views import voice_bp
 
+    install_labels(app)
     app.register_blueprint(callback_pages_bp)  # also adds the overview's callback section
     app.register_blueprint(telephony_api_bp, url_prefix="/api/v1")
     app.register_blueprint(voice_bp)

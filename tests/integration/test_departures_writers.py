@@ -185,3 +185,33 @@ def test_a_mediator_sees_the_departures_too(client: Any, runtime: Any, world: di
     assert created.status_code == 201, created.get_json()
     listed = client.get(f"/api/v1/appointments?case_id={world['mine']}", headers=world["mediator1"]).get_json()
     assert listed["appointments"][0]["departures"] == created.get_json()["departures"]
+
+
+# --- what each party is told: their own arrival and departure, never the other's ---------------
+
+def test_each_party_is_told_only_their_own_arrival_and_departure(runtime: Any) -> None:
+    from core.db import utcnow
+    from notifications.models import OutboxMessage
+    from tests.integration.booking_helpers import future_start
+
+    db = runtime.db
+    w = build_world(db)
+    victim, offender = w.participant_ids
+    start = future_start()  # 10:00 local
+    with db.write_session() as s:
+        booking.book(s, _joint(w, start), None, utcnow(), policy=POLICY)
+    with db.session() as s:
+        rows = s.scalars(select(OutboxMessage).where(OutboxMessage.recipient_kind == "participant",
+                                                     OutboxMessage.kind == "appointment_confirmed")).all()
+        said = {(r.participant_id, r.channel): (r.body, r.attachment_ics) for r in rows}
+    victim_sms, offender_sms = said[(victim, "sms")][0], said[(offender, "sms")][0]
+    assert "10:00 uur tot 11:50 uur" in victim_sms and "10:15" not in victim_sms and "12:00" not in victim_sms
+    assert "10:15 uur tot 12:00 uur" in offender_sms and "11:50" not in offender_sms
+    victim_mail, victim_ics = said[(victim, "email")]
+    assert "10:00 tot 11:50 uur" in victim_mail and "10:15" not in victim_mail
+    # The calendar invitation runs from their own arrival to their own departure.
+    assert "DTSTART;TZID=Europe/Amsterdam:" in victim_ics
+    assert [line for line in victim_ics.splitlines() if line.startswith("DTEND")][0].endswith("T115000")
+    offender_mail, offender_ics = said[(offender, "email")]
+    assert "10:15 tot 12:00 uur" in offender_mail and "11:50" not in offender_mail
+    assert [line for line in offender_ics.splitlines() if line.startswith("DTEND")][0].endswith("T120000")

@@ -76,3 +76,42 @@ def test_a_short_meeting_still_works_when_both_are_in_before_the_first_leaves() 
     # Without a departure gap nobody leaves early, so a late second arrival is the arrival rule's business only.
     assert staggered_departures(T, end, VICTIM_OFFENDER, {2: T + minutes(25)}, timedelta(0), True) == \
         {1: end, 2: end}
+
+
+# --- the participant's texts: their own departure next to their own arrival ----------------------
+
+def _text(channel: str, kind: str, language: str, **kw: object) -> str:
+    from tests.unit.test_message_templates import ctx
+    from notifications.rendering import render
+
+    return render(channel, kind, language, ctx(**kw)).text
+
+
+def test_a_staggered_departure_stands_next_to_the_arrival_in_each_text() -> None:
+    from tests.unit.test_message_templates import TZ
+
+    leaves = datetime(2026, 12, 1, 11, 20, tzinfo=TZ)
+    assert _text("sms", "appointment_confirmed", "nl", departure=leaves) == (
+        "Uw afspraak is bevestigd: di 1 dec 10:00 uur tot 11:20 uur, Lindenlaan 12, Utrecht. "
+        "Verhinderd? Bel 030 123 4567.")
+    assert _text("sms", "appointment_rescheduled", "en", departure=leaves).startswith(
+        "Your appointment has moved to Tue 1 Dec 10:00 until 11:20, Lindenlaan 12, Utrecht.")
+    assert "is di 1 dec 10:00 uur tot 11:20 uur," in _text("sms", "appointment_reminder", "nl", departure=leaves)
+    assert "Wanneer: dinsdag 1 december, 10:00 tot 11:20 uur" in _text("email", "appointment_confirmed", "nl",
+                                                                          departure=leaves)
+    assert "When: Tuesday 1 December, 10:00 to 11:20" in _text("email", "appointment_reminder", "en",
+                                                               departure=leaves)
+    # Without a staggered departure the texts are as they were: the email names the appointment's end.
+    assert "tot" not in _text("sms", "appointment_confirmed", "nl").split("Verhinderd")[0]
+    assert "10:00 tot 11:30 uur" in _text("email", "appointment_confirmed", "nl")
+
+
+@pytest.mark.parametrize("kind", ["appointment_confirmed", "appointment_rescheduled", "appointment_reminder"])
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_a_departure_keeps_each_sms_at_one_segment(kind: str, language: str) -> None:
+    from notifications.sms import is_gsm7, segments
+    from tests.unit.test_message_templates import TZ
+
+    text = _text("sms", kind, language, place="Burgemeester de Withstraat 112, Rotterdam",
+                 arrival=datetime(2026, 9, 30, 10, 45, tzinfo=TZ), departure=datetime(2026, 9, 30, 12, 35, tzinfo=TZ))
+    assert is_gsm7(text) and segments(text) == 1, (len(text), text)

@@ -18,6 +18,7 @@ REVEALING = ("bemiddel", "mediat", "slachtoffer", "victim", "dader", "offender",
 
 def ctx(**kw: object) -> dict[str, object]:
     values: dict[str, object] = dict(kind="intake", mode="in_person", arrival=datetime(2026, 12, 1, 10, 0, tzinfo=TZ),
+                                     departure=None,  # a joint meeting's staggered departure, else None
                                      end=datetime(2026, 12, 1, 11, 30, tzinfo=TZ), place="Lindenlaan 12, Utrecht",
                                      full=False, office_phone="030 123 4567", name="Sanne Mulder", replies=True)
     values.update(kw)
