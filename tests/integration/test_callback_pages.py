@@ -3,8 +3,10 @@
 The rules themselves (claiming, unreachable after three tries over two
 working days, who sees what) are telephony.queue's; here the pages must show
 them: order and filters, a mediator's narrower view, a refused claim as a
-message naming who has it, the duty form refusing a bad number, the call
-button only where it can work, and a 404 page for anything out of sight.
+message naming who has it, the duty form refusing a bad number next to the
+field, the call button only where it can work, and a 404 page for anything
+out of sight. The pages speak Dutch (the default); tests/integration/
+test_callback_pages_language.py switches to English and posts without a token.
 """
 from __future__ import annotations
 
@@ -79,18 +81,19 @@ def test_queue_is_ordered_by_due_time_and_filtered_by_tab(client: Any, database:
     assert _listed(page, everything) == [tuesday, late, mine, theirs]
     first, second, third, fourth = _positions(page, [late, tuesday, mine, theirs])
     assert first < second < third < fourth  # soonest due first
-    assert page.count("te laat / overdue") == 1 and page.index("te laat") < second
+    assert page.count('<span class="overdue">te laat</span>') == 1 and page.index("te laat") < second
     assert "06 12340002" in page and "+32 470 12 34 56" in page and "+31612340002" not in page
-    assert "identiteit controleren" in page and "verify identity" in page
-    assert "niet zeggen wie wij zijn" in page and "don't say who we are" in page
-    assert "geen voorkeur" in page and "middag" in page and ">EN<" in page
-    assert page.count("Oppakken / Claim") == 2  # the open, unassigned ones only
+    assert "identiteit controleren" in page and "niet zeggen wie wij zijn" in page
+    assert "geen voorkeur" in page and "middag" in page and ">Engels<" in page and ">Nederlands<" in page
+    assert "ma 30 nov, 09:30" in page  # times in the office's zone, in Dutch
+    assert page.count(">Oppakken</button>") == 2  # the open, unassigned ones only
+    assert f'aria-label="Verzoek {tuesday} oppakken"' in page
     assert _listed(client.get("/callbacks?view=mine").get_data(as_text=True), everything) == [mine]
     assert _listed(client.get("/callbacks?view=unassigned").get_data(as_text=True), everything) == [tuesday, late]
     finished = client.get("/callbacks?view=finished").get_data(as_text=True)
     assert _listed(finished, everything) == [done, gone] and "onbereikbaar" in finished
     assert _positions(finished, [gone])[0] < _positions(finished, [done])[0]  # newest first
-    home = client.get("/").get_data(as_text=True)
+    home = client.get("/", follow_redirects=True).get_data(as_text=True)
     assert "Terugbelverzoeken" in home and "4 open" in home and "1 te laat" in home
 
 
@@ -106,12 +109,12 @@ def test_mediator_sees_only_requests_linked_to_their_cases(client: Any, database
     _sign_in(client, user)
     page = client.get("/callbacks").get_data(as_text=True)
     assert _listed(page, [linked, foreign, loose]) == [linked]
-    assert f"dossier {own_case.id} · {reference}" in page
+    assert f">{reference}<" in page
     for hidden in (foreign, loose):
         response = client.get(f"/callbacks/{hidden}")
         assert response.status_code == 404 and "Niet gevonden" in response.get_data(as_text=True)
         assert client.post(f"/callbacks/{hidden}/claim").status_code == 404
-    home = client.get("/").get_data(as_text=True)
+    home = client.get("/", follow_redirects=True).get_data(as_text=True)
     assert _listed(home, [linked, foreign, loose]) == [linked] and "06 12340011" in home
 
 
@@ -126,8 +129,8 @@ def test_second_claim_shows_who_has_it(app: Any, database: Any) -> None:
     assert "U behandelt dit verzoek nu" in one.get(f"/callbacks/{callback_id}").get_data(as_text=True)
     assert two.post(f"/callbacks/{callback_id}/claim").status_code == 303
     page = two.get(f"/callbacks/{callback_id}").get_data(as_text=True)
-    assert "Niet gelukt" in page and f"being handled by {first.name}" in page and 'role="alert"' in page
-    assert f"Let op: {first.name} behandelt dit verzoek" in page  # the office may still step in
+    assert f"Niet gelukt: {first.name} behandelt dit verzoek." in page and 'role="alert"' in page
+    assert f"Let op: {first.name} behandelt dit verzoek." in page  # the office may still step in
     with database.session() as s:
         row = s.get(CallbackRequest, callback_id)
         assert row is not None and (row.status, row.assignee_id) == ("in_progress", first.id)
@@ -149,10 +152,10 @@ def test_attempts_over_two_working_days_make_a_request_unreachable(client: Any, 
     page = client.get(url).get_data(as_text=True)
     assert "Het verzoek staat nu op onbereikbaar" in page
     assert page.count("geen gehoor") >= 2 and "in gesprek" in page and page.count(me.name) >= 3
-    assert "30-11-2026 10:00" in page and "01-12-2026 09:15" in page
+    assert "ma 30 nov, 10:00" in page and "di 1 dec, 09:15" in page
     assert "Poging vastleggen" not in page and "Dit verzoek is afgesloten" in page
     client.post(f"{url}/attempts", data={"outcome": "reached"})
-    assert "already unreachable" in client.get(url).get_data(as_text=True)
+    assert "Niet gelukt: dit verzoek is al afgesloten (onbereikbaar)." in client.get(url).get_data(as_text=True)
     with database.session() as s:
         assert s.get(CallbackRequest, callback_id).status == "unreachable"  # type: ignore[union-attr]
         assert len(s.scalars(select(CallbackAttempt)).all()) == 3
@@ -164,8 +167,16 @@ def test_close_as_done_or_cancelled(client: Any, database: Any) -> None:
         a = _request(s, "+31612340041", local(2026, 12, 1, 12, 0))
         b = _request(s, "+31612340042", local(2026, 12, 1, 12, 0))
     _sign_in(client, me)
-    client.post(f"/callbacks/{a}/close", data={"status": "bogus"})
-    assert "status: must be one of done, cancelled" in client.get(f"/callbacks/{a}").get_data(as_text=True)
+    for path, data, error in ((f"/callbacks/{a}/close", {"status": "bogus"}, "Kies afgerond of vervallen."),
+                              (f"/callbacks/{a}/attempts", {"outcome": ""}, "Kies hoe de poging ging.")):
+        refused = client.post(path, data=data)  # the page again, the message next to the buttons
+        text = refused.get_data(as_text=True)
+        field = "status" if "close" in path else "outcome"
+        assert refused.status_code == 400 and f'<p class="field-error" id="{field}-error">{error}</p>' in text
+        assert f'aria-describedby="{field}-error"' in text
+    with database.session() as s:
+        assert (s.get(CallbackRequest, a).status, s.scalars(select(CallbackAttempt)).all()) == (  # type: ignore[union-attr]
+            "open", [])
     client.post(f"/callbacks/{a}/close", data={"status": "done"})
     assert "Verzoek afgesloten: afgerond" in client.get(f"/callbacks/{a}").get_data(as_text=True)
     client.post(f"/callbacks/{b}/close", data={"status": "cancelled"})
@@ -183,19 +194,23 @@ def test_duty_form_refuses_a_bad_number_and_saves_a_good_one(client: Any, databa
         mediator_user, _ = f.staff(s, "mediator")
     _sign_in(client, me)
     page = client.get("/duty").get_data(as_text=True)
-    assert '<label for="phone">' in page and '<label for="on_duty"' in page and "Niemand" in page
+    assert '<label for="phone">Telefoonnummer</label>' in page and '<label class="inline" for="on_duty"' in page
+    assert "Niemand" in page
     bad = client.post("/duty", data={"phone": "12345", "on_duty": "on"})
     text = bad.get_data(as_text=True)
-    assert bad.status_code == 422 and "Telefoonnummer / Phone number" in text and 'aria-invalid="true"' in text
+    assert bad.status_code == 400 and 'aria-invalid="true"' in text and 'value="12345"' in text
+    assert '<p class="field-error" id="phone-error">Dit is geen geldig telefoonnummer.' in text
     no_phone = client.post("/duty", data={"phone": "", "on_duty": "on"})
-    assert no_phone.status_code == 422 and "Bereikbaar / On duty" in no_phone.get_data(as_text=True)
+    text = no_phone.get_data(as_text=True)
+    assert no_phone.status_code == 400 and "phone-error" not in text
+    assert '<p class="field-error" id="on_duty-error">Vul eerst een telefoonnummer in' in text
     with database.session() as s:
         assert (s.get(User, me.id).phone, s.get(User, me.id).on_duty) == (None, False)  # type: ignore[union-attr]
     saved = client.post("/duty", data={"phone": "06 1234 5678", "on_duty": "on"})
     assert saved.status_code == 303 and saved.headers["Location"] == "/duty"
     page = client.get("/duty").get_data(as_text=True)
     assert "Opgeslagen" in page and 'value="06 12345678"' in page and "checked" in page
-    assert f"{me.name} <span class=\"muted\">(u / you)</span>" in page
+    assert f"{me.name} <span class=\"muted\">(u)</span>" in page
     with database.session() as s:
         assert (s.get(User, me.id).phone, s.get(User, me.id).on_duty) == ("+31612345678", True)  # type: ignore[union-attr]
     client.post("/logout")
@@ -209,17 +224,18 @@ def test_call_button_only_with_twilio_and_a_phone(client: Any, database: Any, se
         callback_id = _request(s, "+31612340051", local(2026, 12, 1, 12, 0))
     _sign_in(client, me)
     page = client.get(f"/callbacks/{callback_id}").get_data(as_text=True)
-    assert "Bel / Call" not in page and "niet ingesteld" in page
-    assert "Niet gelukt" in client.post(f"/callbacks/{callback_id}/call", follow_redirects=True).get_data(as_text=True)
+    assert ">Bellen</button>" not in page and "niet ingesteld" in page
+    refused = client.post(f"/callbacks/{callback_id}/call", follow_redirects=True).get_data(as_text=True)
+    assert "Niet gelukt: bellen via Pendel is niet ingesteld." in refused
     twilio = create_app(with_settings(settings, twilio_account_sid="AC" + "1" * 32,
                                       twilio_phone_number="+31850000000"))
     try:
         twilio.config["PENDEL_NOW"] = MONDAY_10
         web = _sign_in(twilio.test_client(), me)
         page = web.get(f"/callbacks/{callback_id}").get_data(as_text=True)
-        assert "Bel / Call" not in page and "Voeg uw telefoonnummer toe om te bellen" in page
+        assert ">Bellen</button>" not in page and "Vul uw telefoonnummer in om vanaf hier te bellen" in page
         web.post("/duty", data={"phone": "0612345678"})
-        assert "Bel / Call" in web.get(f"/callbacks/{callback_id}").get_data(as_text=True)
+        assert ">Bellen</button>" in web.get(f"/callbacks/{callback_id}").get_data(as_text=True)
         page = web.post(f"/callbacks/{callback_id}/call", follow_redirects=True).get_data(as_text=True)
         assert "Uw telefoon gaat zo over" in page and "aangevraagd" in page
         with database.write_session() as s:  # let the first call end, then try with the queue away
