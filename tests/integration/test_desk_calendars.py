@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from rq import Queue, SimpleWorker
@@ -12,32 +12,16 @@ from rq.job import Job
 from sqlalchemy import func, select, update
 
 from calendars.models import CalendarSource
-from core.config import Settings
 from scheduler.models import BusyBlock
 from tests import factories
-from tests.conftest import with_settings
-from tests.support.feed_server import FeedServer, Reply
+from tests.integration.test_calendar_sources_api import server, settings  # noqa: F401 - the same fixtures
+from tests.support.feed_server import FeedServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ics"
 GOOGLE = (FIXTURES / "google.ics").read_bytes()  # an open weekly series: busy in any window
 HTML = (FIXTURES / "not_ical.html").read_bytes()
 PASSWORD = "correct horse battery"
 FEED_URL = re.compile(r'id="feed-url"[^>]*value="([^"]+)"')
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    """The feed server listens on 127.0.0.1; uploads are capped at 1 MB here."""
-    return with_settings(settings, calendar_allow_private_addresses=True, calendar_fetch_timeout=2, calendar_max_mb=1)
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    feed = FeedServer()
-    feed.routes["/cal/s3cr3t-token.ics"] = Reply(body=GOOGLE, etag='"g1"')
-    feed.start()
-    yield feed
-    feed.stop()
 
 
 @pytest.fixture
