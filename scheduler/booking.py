@@ -5,9 +5,10 @@ reassignment, in scheduler.reassign) run the one set of rules in
 scheduler.booking_checks with the office's `BookingPolicy`. Every path locks
 the mediators and rooms it touches in a fixed order, clears expired holds on
 them, checks what is taken (reservations of mediators, rooms and participants,
-and imported busy blocks), then writes reservations that the PostgreSQL
-exclusion constraints guard once more. A refusal is a 409 that names the
-mediator, room or participant, never another case.
+and imported busy blocks, unless a coordinator books over a mediator's with a
+reason), then writes reservations that the PostgreSQL exclusion constraints
+guard once more. A refusal is a 409 that names the mediator, room or
+participant, never another case.
 """
 from __future__ import annotations
 
@@ -47,14 +48,15 @@ def _describe(session: Session, resources: list[Resource]) -> list[dict[str, obj
     return out
 
 
-def _ensure_free(session: Session, spans: list[Span], now: datetime, exclude: int | None = None) -> None:
+def _ensure_free(session: Session, spans: list[Span], now: datetime, exclude: int | None = None,
+                 mediator_busy: bool = True) -> None:
     ids = {kind: [s.resource.id for s in spans if s.resource.kind == kind] for kind in RESOURCE_KINDS}
     lock_resources(session, ids["mediator"], ids["room"])
     clear_expired_holds(session, ids["mediator"], ids["room"], now, ids["participant"])
     start = min(s.start for s in spans)
     end = max(s.end for s in spans)
     taken = taken_spans(session, ids["mediator"], ids["room"], start, end, now, exclude_appointment_id=exclude,
-                        participant_ids=ids["participant"])
+                        participant_ids=ids["participant"], mediator_busy=mediator_busy)
     clashes = conflicting_resources(spans, taken)
     if clashes:
         raise BookingConflict(_describe(session, clashes))
@@ -90,6 +92,7 @@ def _record_overrides(session: Session, actor: User | None, appointment: Appoint
     appointment.waiting_area_reason = overrides.get("waiting_area")
     appointment.waiting_area_override = "waiting_area" in overrides
     appointment.outside_hours_reason = overrides.get("outside_hours")
+    appointment.busy_time_reason = overrides.get("busy_time")
     for rule, reason in sorted(overrides.items()):
         audit.record(session, actor.id if actor else None, f"appointment.override.{rule}", "appointment",
                      appointment.id, reason)
@@ -100,12 +103,12 @@ def book(session: Session, req: BookingRequest, actor: User | None, now: datetim
     """Create an appointment: confirmed at once, or held for `hold_for` while a mediator fills it in."""
     checked = load_and_check(session, req, actor, now, policy)
     spans = _spans(checked.mediators, req.start, req.end, req.room_id, req.participant_ids)
-    _ensure_free(session, spans, now)
+    _ensure_free(session, spans, now, mediator_busy="busy_time" not in checked.overrides)
     held = hold_for is not None
     appointment = Appointment(
         case_id=req.case_id, kind=req.kind, mode=req.mode, start=req.start, end=req.end,
         status="held" if held else "confirmed", room_id=req.room_id,
-        hold_expires_at=now + hold_for if hold_for is not None else None, version=1,
+        hold_expires_at=now + hold_for if hold_for is not None else None, version=1, video_url=req.video_url,
         created_by_id=actor.id if actor else None, mediators=list(checked.mediators),
         attendances=[Attendance(participant_id=pid, arrival=req.arrivals.get(pid),
                                 departure=checked.departures.get(pid)) for pid in req.participant_ids])
@@ -143,7 +146,7 @@ def confirm(session: Session, appointment_id: int, actor: User | None, now: date
     _refuse_expired_hold(appointment, now)
     spans = _spans(appointment.mediators, appointment.start, appointment.end, appointment.room_id,
                    [a.participant_id for a in appointment.attendances])
-    _ensure_free(session, spans, now, exclude=appointment.id)
+    _ensure_free(session, spans, now, exclude=appointment.id, mediator_busy=appointment.busy_time_reason is None)
     session.execute(update(Reservation).where(Reservation.appointment_id == appointment.id, Reservation.live)
                     .values(expires_at=None))
     appointment.status = "confirmed"
@@ -168,7 +171,7 @@ def reschedule(session: Session, appointment_id: int, change: AppointmentChange,
     draft = change.applied_to(appointment)
     checked = load_and_check(session, draft, actor, now, policy)
     spans = _spans(checked.mediators, draft.start, draft.end, draft.room_id, draft.participant_ids)
-    _ensure_free(session, spans, now, exclude=appointment.id)
+    _ensure_free(session, spans, now, exclude=appointment.id, mediator_busy="busy_time" not in checked.overrides)
     session.execute(update(Reservation).where(Reservation.appointment_id == appointment.id, Reservation.live)
                     .values(live=False))
     before = Shape.of(appointment)
@@ -194,6 +197,7 @@ def _apply(appointment: Appointment, draft: BookingRequest, checked: CheckedBook
                                for pid in draft.participant_ids]
     appointment.start, appointment.end, appointment.mode = draft.start, draft.end, draft.mode
     appointment.room_id = draft.room_id
+    appointment.video_url = draft.video_url
     appointment.mediators = list(checked.mediators)
     appointment.version += 1
 

@@ -8,19 +8,21 @@ separate waiting area and staggered arrivals; its staggered departures are
 computed here too, for the writer to store. Only a coordinator may book
 past the office's calendar or the waiting-area rule, and only with a reason
 code; what was overridden is returned so the caller stores and audits it.
+A coordinator may also book over a mediator's imported busy time (their own
+calendar; a room's busy time is never overridden), with a reason as well.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from core.models import User
 from core.problems import Forbidden, InvalidInput
 from scheduler.access import case_for
-from scheduler.models import Case, Mediator, Participant, Room
+from scheduler.models import BusyBlock, Case, Mediator, Participant, Room
 from scheduler.policy import BookingPolicy
 from scheduler.rules import (ROOM_MODES, BookingRequest, check_arrivals, check_request, is_joint,
                              office_time_problem, staggered_departures)
@@ -33,7 +35,7 @@ class CheckedBooking:
     mediators: tuple[Mediator, ...]
     room: Room | None
     participants: tuple[Participant, ...]
-    # Overrides that were needed, as {"waiting_area": reason, "outside_hours": reason}.
+    # Overrides that were needed, as {"waiting_area": reason, "outside_hours": reason, "busy_time": reason}.
     overrides: dict[str, str] = field(default_factory=dict)
     # Each participant's departure (scheduler.rules.staggered_departures): what the writer stores.
     departures: dict[int, datetime] = field(default_factory=dict)
@@ -88,6 +90,8 @@ def load_and_check(session: Session, req: BookingRequest, actor: User | None, no
         overrides["waiting_area"] = req.waiting_area_reason  # type: ignore[assignment]
     if _needs_outside_hours(req, mediators, actor, now, policy):
         overrides["outside_hours"] = req.outside_hours  # type: ignore[assignment]
+    if _needs_busy_time(session, req, mediators, actor):
+        overrides["busy_time"] = req.busy_time  # type: ignore[assignment]
     return CheckedBooking(case, mediators, room, participants, overrides, departures)
 
 
@@ -116,4 +120,19 @@ def _needs_outside_hours(req: BookingRequest, mediators: tuple[Mediator, ...], a
     if req.outside_hours is None:
         raise InvalidInput("start", f"{problem} (a coordinator can book it with an outside_hours reason)")
     _may_override(actor, "the office's calendar")
+    return True
+
+
+def _needs_busy_time(session: Session, req: BookingRequest, mediators: tuple[Mediator, ...],
+                     actor: User | None) -> bool:
+    """With a `busy_time` reason, a coordinator books over the mediators' imported busy time (the booking
+    then skips it when checking what is taken). Without one, that time stays taken: a 409 as ever."""
+    if req.busy_time is None or not mediators:
+        return False
+    overlapping = or_(*(and_(BusyBlock.mediator_id == m.id, BusyBlock.ends_at > req.start,
+                             BusyBlock.starts_at < req.end + timedelta(minutes=m.buffer_minutes))
+                        for m in mediators))
+    if session.scalar(select(BusyBlock.id).where(overlapping).limit(1)) is None:
+        return False
+    _may_override(actor, "a mediator's imported busy time")
     return True

@@ -37,13 +37,16 @@ class AppointmentChange:
     waiting_area_override: bool | _Keep = KEEP
     waiting_area_reason: str | None | _Keep = KEEP
     outside_hours: str | None = None
+    busy_time: str | None = None
+    video_url: str | None | _Keep = KEEP
 
     def applied_to(self, appointment: Appointment) -> BookingRequest:
         """The appointment as it would be after this change.
 
         Arrivals not given move with the appointment (refused if one would fall outside it). An
-        override of the waiting area stays while the room and the parties stay; an outside-hours
-        override never carries over: a new time needs its own reason.
+        override of the waiting area stays while the room and the parties stay; an outside-hours or
+        busy-time override never carries over: a new time needs its own reason. The joining link stays
+        while the appointment stays a video one.
         """
         def pick(value, current):  # type: ignore[no-untyped-def]
             return current if value is KEEP else value
@@ -55,18 +58,20 @@ class AppointmentChange:
             arrivals = shifted_arrivals(current, appointment.start, self.start, self.end)
         else:
             arrivals = dict(self.arrivals)
+        mode = pick(self.mode, appointment.mode)
+        video_url = pick(self.video_url, appointment.video_url if mode == "video" else None)
         same_room_and_parties = (self.room_id is KEEP or self.room_id == appointment.room_id) and \
             self.participant_ids is KEEP
         keep_override = appointment.waiting_area_override and same_room_and_parties
         return BookingRequest(
-            case_id=appointment.case_id, kind=appointment.kind, mode=pick(self.mode, appointment.mode),
+            case_id=appointment.case_id, kind=appointment.kind, mode=mode,
             start=self.start, end=self.end,
             mediator_ids=tuple(pick(self.mediator_ids, tuple(m.id for m in appointment.mediators))),
             room_id=pick(self.room_id, appointment.room_id), participant_ids=participant_ids, arrivals=arrivals,
             waiting_area_override=pick(self.waiting_area_override, keep_override),
             waiting_area_reason=pick(self.waiting_area_reason,
                                      appointment.waiting_area_reason if keep_override else None),
-            outside_hours=self.outside_hours)
+            outside_hours=self.outside_hours, busy_time=self.busy_time, video_url=video_url)
 
 
 @dataclass(frozen=True)

@@ -70,9 +70,11 @@ def clear_expired_holds(session: Session, mediator_ids: Iterable[int], room_ids:
 
 def taken_spans(session: Session, mediator_ids: Iterable[int], room_ids: Iterable[int],
                 start: datetime, end: datetime, now: datetime,
-                exclude_appointment_id: int | None = None, participant_ids: Iterable[int] = ()) -> list[Span]:
+                exclude_appointment_id: int | None = None, participant_ids: Iterable[int] = (),
+                mediator_busy: bool = True) -> list[Span]:
     """Live reservations (of mediators, rooms, participants) and imported busy blocks (of mediators and
-    rooms) touching [start, end)."""
+    rooms) touching [start, end); without the mediators' busy blocks when `mediator_busy` is False (a
+    coordinator's override, scheduler.booking_checks)."""
     mediators, rooms, participants = sorted(set(mediator_ids)), sorted(set(room_ids)), sorted(set(participant_ids))
     spans: list[Span] = []
     where = _resource_filter(Reservation, mediators, rooms, participants)
@@ -86,7 +88,7 @@ def taken_spans(session: Session, mediator_ids: Iterable[int], room_ids: Iterabl
         reservations = reservations.where(Reservation.appointment_id != exclude_appointment_id)
     for mediator_id, room_id, participant_id, s, e in session.execute(reservations):
         spans.append(Span(_resource(mediator_id, room_id, participant_id), s, e))
-    busy_where = _resource_filter(BusyBlock, mediators, rooms)
+    busy_where = _resource_filter(BusyBlock, mediators if mediator_busy else [], rooms)
     if busy_where is not None:
         busy = select(BusyBlock.mediator_id, BusyBlock.room_id, BusyBlock.starts_at, BusyBlock.ends_at).where(
             and_(busy_where, BusyBlock.starts_at < end, BusyBlock.ends_at > start))

@@ -153,6 +153,8 @@ class Appointment(Base):
     waiting_area_override: Mapped[bool] = mapped_column(Boolean, default=False)
     waiting_area_reason: Mapped[str | None] = mapped_column(String(40))
     outside_hours_reason: Mapped[str | None] = mapped_column(String(40))
+    # ... or over a mediator's imported busy time (their own calendar), also with a reason code.
+    busy_time_reason: Mapped[str | None] = mapped_column(String(40))
     # Bumped on every change: iCalendar SEQUENCE and message idempotency keys use it.
     version: Mapped[int] = mapped_column(Integer, default=1)
     cancel_reason: Mapped[str | None] = mapped_column(String(40))

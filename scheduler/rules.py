@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable, Mapping, Sequence
+from urllib.parse import urlsplit
 
 from core.problems import InvalidInput
 from scheduler.availability import WorkingHours, working_intervals
@@ -17,6 +18,7 @@ from scheduler.policy import OVERRIDE_REASONS, BookingPolicy
 
 MAX_DURATION = timedelta(hours=8)
 ROOM_MODES = ("in_person",)
+MAX_VIDEO_URL = 500
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,10 @@ class BookingRequest:
     # Coordinator overrides carry a reason code (scheduler.policy.OVERRIDE_REASONS), stored and audited.
     waiting_area_reason: str | None = None
     outside_hours: str | None = None
+    # A coordinator's reason to book over the mediators' imported busy time (their own calendars).
+    busy_time: str | None = None
+    # A video appointment's joining link; without one, the mediator's standing link serves.
+    video_url: str | None = None
 
 
 def check_times(start: datetime, end: datetime, now: datetime, start_field: str = "start",
@@ -68,11 +74,26 @@ def check_request(req: BookingRequest, now: datetime) -> None:
             raise InvalidInput("arrivals", f"participant {participant_id} is not in participant_ids")
         if arrival.tzinfo is None or arrival.utcoffset() is None:
             raise InvalidInput("arrivals", "times must carry a UTC offset")
-    for name, reason in (("waiting_area_reason", req.waiting_area_reason), ("outside_hours", req.outside_hours)):
+    for name, reason in (("waiting_area_reason", req.waiting_area_reason), ("outside_hours", req.outside_hours),
+                         ("busy_time", req.busy_time)):
         if reason is not None and reason not in OVERRIDE_REASONS:
             raise InvalidInput(name, f"must be one of {', '.join(OVERRIDE_REASONS)}")
     if req.waiting_area_override and req.waiting_area_reason is None:
         raise InvalidInput("waiting_area_reason", "an override of the separate waiting area needs a reason")
+    if req.video_url is not None:
+        if req.mode != "video":
+            raise InvalidInput("video_url", "only a video appointment has a joining link")
+        check_video_url(req.video_url)
+
+
+def check_video_url(url: str) -> None:
+    """An https link to a host, one line, at most 500 characters: what a participant's message may carry."""
+    try:
+        host = urlsplit(url).hostname if url.startswith("https://") and len(url) <= MAX_VIDEO_URL else None
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address
+        host = None
+    if not host or any(c.isspace() or ord(c) < 32 or 0x7f <= ord(c) <= 0x9f for c in url):
+        raise InvalidInput("video_url", f"must be an https:// link of at most {MAX_VIDEO_URL} characters")
 
 
 HARMED = frozenset({"victim", "next_of_kin"})

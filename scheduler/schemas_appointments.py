@@ -4,14 +4,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import MISSING, Field, ValidationInfo, field_validator
+from pydantic import MISSING, Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from core.api import QueryModel, RequestModel, ResponseModel, UtcDatetime
-from core.inputs import Day, Id, Time, by_id
+from core.inputs import CONTROLS, Day, Id, Time, by_id, described
 from scheduler.models import APPOINTMENT_KINDS, APPOINTMENT_MODES, APPOINTMENT_STATUSES, Appointment
 from scheduler.policy import OVERRIDE_REASONS
-from scheduler.rules import MAX_DURATION
+from scheduler.rules import MAX_DURATION, MAX_VIDEO_URL
 
 Kind = Literal[APPOINTMENT_KINDS]  # type: ignore[valid-type]
 Mode = Literal[APPOINTMENT_MODES]  # type: ignore[valid-type]
@@ -22,6 +22,11 @@ MAX_SEARCH_SPAN = timedelta(weeks=26)
 CancelReason = Literal["cancelled", "participant_request", "mediator_unavailable", "room_unavailable",
                        "case_closed", "other"]
 Arrivals = by_id(Time)  # participant id → arrival time
+VideoUrl = Annotated[str, StringConstraints(max_length=MAX_VIDEO_URL, pattern=described(
+    rf"^https://[^\s/?#{CONTROLS}]+([/?#][^\s{CONTROLS}]*)?$", "must be an https:// link"))]
+BUSY_TIME_HELP = ("Coordinators only: the reason to book over a mediator's imported busy time (their own "
+                  "calendar); without it such a time is taken (409)")
+VIDEO_URL_HELP = "A video appointment's joining link (https); without one, the mediator's standing link serves"
 
 
 def check_end(end: datetime, info: ValidationInfo) -> datetime:
@@ -57,6 +62,8 @@ class AppointmentCreate(RequestModel):
     outside_hours: OverrideReason | None = Field(
         None, description="Coordinators only: the reason to book outside working hours, on a closed day or "
                           "inside the minimum notice; without it such a time is refused")
+    busy_time: OverrideReason | None = Field(None, description=BUSY_TIME_HELP)
+    video_url: VideoUrl | None = Field(None, description=VIDEO_URL_HELP)
 
     @field_validator("end")
     @classmethod
@@ -78,6 +85,8 @@ class Reschedule(RequestModel):
     waiting_area_override: bool | MISSING = MISSING
     waiting_area_reason: OverrideReason | None | MISSING = MISSING
     outside_hours: OverrideReason | None = None
+    busy_time: OverrideReason | None = Field(None, description=BUSY_TIME_HELP)
+    video_url: VideoUrl | None | MISSING = Field(MISSING, description=VIDEO_URL_HELP + "; null removes it")
 
     @field_validator("end")
     @classmethod
@@ -116,6 +125,8 @@ class AppointmentOut(ResponseModel):
     waiting_area_override: bool
     waiting_area_reason: str | None
     outside_hours_reason: str | None
+    busy_time_reason: str | None
+    video_url: str | None = Field(description="The appointment's own joining link, if it has one")
     replies: dict[int, ReplyOut] = Field(description="Participant id → their reply to a reminder by text, if "
                                                      "any; a reschedule clears it")
 
@@ -128,7 +139,8 @@ class AppointmentOut(ResponseModel):
                    departures={a.participant_id: a.departure for a in row.attendances if a.departure is not None},
                    status=row.status, hold_expires_at=row.hold_expires_at, cancel_reason=row.cancel_reason,
                    waiting_area_override=row.waiting_area_override, waiting_area_reason=row.waiting_area_reason,
-                   outside_hours_reason=row.outside_hours_reason,
+                   outside_hours_reason=row.outside_hours_reason, busy_time_reason=row.busy_time_reason,
+                   video_url=row.video_url,
                    replies={a.participant_id: ReplyOut(response=a.response, responded_at=a.responded_at)
                             for a in row.attendances if a.response is not None and a.responded_at is not None})
 

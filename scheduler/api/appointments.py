@@ -85,7 +85,8 @@ def create_appointment(body: AppointmentCreate) -> Response:
                              mediator_ids=tuple(body.mediator_ids), room_id=body.room_id,
                              participant_ids=tuple(body.participant_ids), arrivals=dict(body.arrivals),
                              waiting_area_override=body.waiting_area_override,
-                             waiting_area_reason=body.waiting_area_reason, outside_hours=body.outside_hours)
+                             waiting_area_reason=body.waiting_area_reason, outside_hours=body.outside_hours,
+                             busy_time=body.busy_time, video_url=body.video_url)
     hold_for = current().hold_duration if body.status == "held" else None
     with writing() as (session, actor):
         _visible_case(session, actor, body.case_id)
@@ -110,13 +111,13 @@ def reschedule_appointment(appointment_id: int, body: Reschedule) -> Response:
     them all and is free. Fields left out stay as they are; arrivals left out move with the appointment."""
     given = {name: (KEEP if value is MISSING else value) for name, value in (
         ("mode", body.mode), ("room_id", body.room_id), ("waiting_area_override", body.waiting_area_override),
-        ("waiting_area_reason", body.waiting_area_reason))}
+        ("waiting_area_reason", body.waiting_area_reason), ("video_url", body.video_url))}
     change = AppointmentChange(
         start=body.start, end=body.end,
         mediator_ids=KEEP if body.mediator_ids is MISSING else tuple(body.mediator_ids),
         participant_ids=KEEP if body.participant_ids is MISSING else tuple(body.participant_ids),
         arrivals=KEEP if body.arrivals is MISSING else dict(body.arrivals), outside_hours=body.outside_hours,
-        **given)
+        busy_time=body.busy_time, **given)
     with writing() as (session, actor):
         appointment_for(session, actor, appointment_id)
         moved = booking.reschedule(session, appointment_id, change, actor, utcnow(), policy=_policy())

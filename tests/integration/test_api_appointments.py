@@ -79,6 +79,7 @@ def test_coordinator_books_on_a_mediators_behalf(client: Any, world: dict[str, A
                                    str(world["mine_people"][1]): utc(start + timedelta(minutes=90))},
                     "status": "confirmed", "hold_expires_at": None, "cancel_reason": None,
                     "waiting_area_override": False, "waiting_area_reason": None, "outside_hours_reason": None,
+                    "busy_time_reason": None, "video_url": None,
                     "replies": {}}
     assert client.get(f"/api/v1/appointments/{data['id']}", headers=world["mediator1"]).get_json() == data
 
