@@ -30,7 +30,6 @@ from scheduler.models import Appointment, Mediator, Participant
 
 REASONS = ("stop", "start", "start_sms_off", "coming", "cannot_come", "coming_after_all", "sms_reply", "sms_failed",
            "email_failed", "address_changed", "sms_unsubscribed", "sms_number_invalid")
-MEDIATOR_LANGUAGE = "nl"  # mediators have no language of their own: the office's
 MAX_QUOTED = 640          # an inbound SMS is at most a few segments; cut anything longer
 
 
@@ -55,7 +54,7 @@ def notify(session: Session, settings: Settings, mediators: Iterable[Mediator], 
     for mediator in mediators:
         if not mediator.active or not mediator.email:
             continue
-        rendered = render("email", "mediator_notice", MEDIATOR_LANGUAGE, {
+        rendered = render("email", "mediator_notice", mediator.language, {  # in the mediator's own language
             "name": mediator.name, "reason": notice.reason, "reference": notice.reference,
             "participant_id": notice.participant_id,
             "start": notice.start.astimezone(settings.tz) if notice.start else None,
@@ -63,7 +62,7 @@ def notify(session: Session, settings: Settings, mediators: Iterable[Mediator], 
             "pendel_url": settings.public_base_url})
         row_id = add_message(session, NewMessage(
             key=f"{notice.key}:m{mediator.id}", kind="mediator_notice", channel="email",
-            recipient_kind="mediator", to=mediator.email, language=MEDIATOR_LANGUAGE, body=rendered.text,
+            recipient_kind="mediator", to=mediator.email, language=mediator.language, body=rendered.text,
             subject=rendered.subject, html_body=rendered.html, mediator_id=mediator.id,
             appointment_id=notice.appointment_id), now)
         queued += row_id is not None
