@@ -6,6 +6,8 @@ number texted STOP) lives here, not in either package.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Flask
 
 from calendars.plugin import PLUGIN as CALENDARS
@@ -14,7 +16,17 @@ from notifications.plugin import PLUGIN as NOTIFICATIONS
 from scheduler.plugin import PLUGIN as SCHEDULER
 from telephony.plugin import PLUGIN as TELEPHONY
 
+if TYPE_CHECKING:
+    from sqlalchemy import MetaData
+
 PLUGINS: tuple[Plugin, ...] = (SCHEDULER, TELEPHONY, CALENDARS, NOTIFICATIONS)
+
+
+def metadata() -> MetaData:
+    """Every table: core's and each plugin's model modules (Alembic, the tests)."""
+    from core.schema import metadata_of
+
+    return metadata_of(module for plugin in PLUGINS for module in plugin.model_modules)
 
 
 def glue_web(app: Flask) -> None:

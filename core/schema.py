@@ -1,15 +1,23 @@
-"""The full metadata: every package's models, imported so Alembic sees all tables.
+"""The metadata Alembic and the tests compare with: core's models plus the packages' model modules.
 
-Packages added later (calendars, telephony, notifications) add their model
-module to this list.
+Core knows no domain package, so it does not import their models itself: the
+composition (composition.py `metadata()`) hands it the model modules of every
+plugin (`Plugin.model_modules`) and gets the full metadata back.
 """
-import core.models  # noqa: F401
-import core.sessions  # noqa: F401
-import scheduler.models  # noqa: F401
-import notifications.models  # noqa: F401
-import calendars.models  # noqa: F401
-import notifications.inbound_models  # noqa: F401
-import telephony.models  # noqa: F401
+from __future__ import annotations
+
+import importlib
+from typing import Iterable
+
+from sqlalchemy import MetaData
+
 from core.db import Base
 
-metadata = Base.metadata
+CORE_MODEL_MODULES = ("core.models", "core.sessions")
+
+
+def metadata_of(model_modules: Iterable[str]) -> MetaData:
+    """Import core's model modules and `model_modules`, so every table is on the shared metadata; return it."""
+    for name in (*CORE_MODEL_MODULES, *model_modules):
+        importlib.import_module(name)
+    return Base.metadata

@@ -5,9 +5,11 @@ import os
 
 from alembic import context
 
+from composition import metadata as full_metadata
 from core.config import _database_url
 from core.db import make_engine
-from core.schema import metadata
+
+metadata = full_metadata()  # every plugin's tables (composition.py), for autogenerate and comparisons
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or _database_url(os.environ.get("DATABASE_URL"))

@@ -19,10 +19,10 @@ from sqlalchemy.engine import make_url
 from flask import Flask
 from sqlalchemy.exc import OperationalError
 
+from composition import metadata
 from core.config import Settings
 from core.db import Database
 from core.migrate import upgrade
-from core.schema import metadata
 from tests.support.forms import CsrfClient
 
 # Every app the tests build posts its forms with the page's token, as a browser does (tests/support/forms.py).
@@ -74,7 +74,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _truncate(db: Database) -> None:
-    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    tables = [t.name for t in reversed(metadata().sorted_tables)]
     with db.engine.begin() as conn:
         if db.is_sqlite:
             for table in tables:

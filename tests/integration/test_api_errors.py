@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import func, select
 
+from composition import metadata
 from core.db import utcnow
-from core.schema import metadata
 from tests import factories
 from tests.conftest import both_databases
 from tests.support.days import working_day_at
@@ -37,7 +37,7 @@ def world(runtime: Any) -> W:
 
 def snapshot(runtime: Any) -> dict[str, int]:
     with runtime.db.session() as s:
-        return {t.name: s.scalar(select(func.count()).select_from(t)) or 0 for t in metadata.sorted_tables}
+        return {t.name: s.scalar(select(func.count()).select_from(t)) or 0 for t in metadata().sorted_tables}
 
 
 def appointment(w: W, **changes: Any) -> W:

@@ -10,11 +10,11 @@ from typing import Any, Iterator
 import pytest
 from sqlalchemy import select, update
 
+from composition import metadata
 from core import sessions
 from core.auth import check_password, create_user, hash_password, issue_token, token_digest, user_for_token
 from core.db import Database, utcnow
 from core.models import ApiToken, User
-from core.schema import metadata
 from scheduler.models import Participant
 from tests import factories
 from tests.conftest import both_databases, with_settings
@@ -84,7 +84,7 @@ def test_duplicate_email_is_refused_case_insensitively(database: Database) -> No
 def _everything_in_the_database(database: Database) -> str:
     dump = []
     with database.engine.connect() as conn:
-        for table in metadata.sorted_tables:
+        for table in metadata().sorted_tables:
             dump.extend(repr(tuple(row)) for row in conn.execute(table.select()))
     return "\n".join(dump)
 

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from app import create_app
+from composition import metadata
 from core.auth import check_password, token_digest
 from core.config import Settings
 from core.db import Database
 from core.models import ApiToken, User
-from core.schema import metadata
 from scheduler.models import Case, Location, Mediator
 from tests import factories
 from tests.conftest import with_settings
@@ -54,7 +54,7 @@ def test_db_upgrade_creates_the_schema_and_is_idempotent(tmp_path: Path) -> None
         first = runner.invoke(args=["db-upgrade"])
         assert first.exit_code == 0, first.output
         assert first.output.strip() == "database is up to date"
-        assert set(metadata.tables) <= set(inspect(engine).get_table_names())
+        assert set(metadata().tables) <= set(inspect(engine).get_table_names())
         with engine.begin() as conn:
             conn.exec_driver_sql("INSERT INTO locations (name, address, city) VALUES ('L', 'A', 'Utrecht')")
         second = runner.invoke(args=["db-upgrade"])

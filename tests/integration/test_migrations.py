@@ -14,9 +14,9 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from composition import metadata
 from core.db import Database
 from core.migrate import alembic_config, upgrade
-from core.schema import metadata
 from tests.conftest import ADMIN_URL, service_unavailable
 from tests import factories
 
@@ -54,7 +54,7 @@ def fresh_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
 
 def _differences(conn: Connection) -> list[Any]:
     ctx = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
-    return compare_metadata(ctx, metadata)
+    return compare_metadata(ctx, metadata())
 
 
 def _revision(conn: Connection) -> str | None:
@@ -69,7 +69,7 @@ def test_upgrade_creates_exactly_the_models(fresh_engine: Engine) -> None:
     with fresh_engine.connect() as conn:
         assert _revision(conn) is not None
         tables = set(inspect(conn).get_table_names()) - {"alembic_version"}
-        assert tables == set(metadata.tables)
+        assert tables == set(metadata().tables)
         assert _differences(conn) == []
 
 
