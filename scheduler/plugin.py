@@ -11,11 +11,13 @@ from core.web import csrf_exempt
 def install_web(app: Flask) -> None:
     from scheduler.api import api_bp
     from scheduler.desk_reassign import desk_reassign
+    from scheduler.desk_week import desk_week
     from scheduler.labels import install_labels
     from scheduler.pages import staff_bp
 
     install_labels(app)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(desk_week)
     app.register_blueprint(desk_reassign)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf_exempt(app, api_bp)  # bearer tokens only: no browser form posts here
@@ -33,6 +35,7 @@ PLUGIN = Plugin(
     job_modules=("scheduler.jobs",),
     install_web=install_web,
     nav=(NavItem("staff.home", _l("Overview"), order=10),
+         NavItem("desk_week.mine", _l("My week"), order=12, roles=("mediator",)),
          NavItem("desk_reassign.index", _l("Sick mediator"), order=40, roles=("admin", "coordinator")),),
     register_commands=register_commands,
 )
