@@ -22,11 +22,12 @@ from core.problems import Conflict, Forbidden, InvalidInput, NotFound
 from scheduler import events
 from scheduler.access import case_for, own_mediator_id, participant_for, visible_cases
 from scheduler.contact import can_receive_texts
-from scheduler.models import (LIVE_STATUSES, Appointment, Case, Mediator, MediatorTask, Participant,
+from scheduler.models import (LIVE_STATUSES, Appointment, Case, Mediator, MediatorTask, Participant, Region,
                               appointment_mediators)
 from scheduler.participant_locks import lock_for_details_change
 
-CASE_FIELDS = ("reference", "kind", "status", "mediator_ids")
+CASE_FIELDS = ("reference", "kind", "status", "mediator_ids", "region_id")
+MAX_MEDIATORS = 2  # a case has one or two mediators (co-mediation)
 PARTICIPANT_FIELDS = ("case_id", "name", "role", "phone", "email", "address", "language", "sms_allowed",
                       "email_allowed", "full_text_opt_in")
 # What a participant's messages are written from: a change to any of these reaches messages not yet sent.
@@ -43,6 +44,8 @@ def _only(values: Mapping[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]
 def _mediators(session: Session, ids: list[int]) -> list[Mediator]:
     if len(set(ids)) != len(ids):
         raise InvalidInput("mediator_ids", "lists a mediator twice")
+    if len(ids) > MAX_MEDIATORS:
+        raise InvalidInput("mediator_ids", f"at most {MAX_MEDIATORS} mediators")
     rows = list(session.scalars(select(Mediator).where(Mediator.id.in_(ids)).order_by(Mediator.id)))
     missing = sorted(set(ids) - {m.id for m in rows})
     if missing:
@@ -51,6 +54,15 @@ def _mediators(session: Session, ids: list[int]) -> list[Mediator]:
     if inactive:
         raise InvalidInput("mediator_ids", f"mediator {inactive[0]} is not active")
     return rows
+
+
+def _region(session: Session, region_id: int | None) -> Region | None:
+    if region_id is None:
+        return None
+    region = session.get(Region, region_id)
+    if region is None:
+        raise InvalidInput("region_id", f"no region with id {region_id}")
+    return region
 
 
 def _next_reference(session: Session, now: datetime) -> str:
@@ -84,7 +96,8 @@ def create_case(session: Session, actor: User, values: Mapping[str, Any], now: d
     reference = values.get("reference") or _next_reference(session, now)
     _check_reference_free(session, reference)
     case = Case(reference=reference, kind=values["kind"], status=values.get("status", "registered"),
-                mediators=_mediators(session, list(values.get("mediator_ids", []))), created_at=now)
+                mediators=_mediators(session, list(values.get("mediator_ids", []))), created_at=now,
+                region=_region(session, values.get("region_id")))
     session.add(case)
     session.flush()
     audit.record(session, actor.id, "case.created", "case", case.id)
@@ -94,13 +107,15 @@ def create_case(session: Session, actor: User, values: Mapping[str, Any], now: d
 def update_case(session: Session, actor: User, case_id: int, changes: Mapping[str, Any], now: datetime) -> Case:
     changes = _only(changes, CASE_FIELDS)
     case = case_for(session, actor, case_id)
-    if ("mediator_ids" in changes or "reference" in changes) and not actor.sees_all_cases:
-        raise Forbidden("only a coordinator assigns mediators or renumbers a case")
+    if ({"mediator_ids", "reference", "region_id"} & set(changes)) and not actor.sees_all_cases:
+        raise Forbidden("only a coordinator assigns mediators, sets the region or renumbers a case")
     if "reference" in changes:
         _check_reference_free(session, changes["reference"], case.id)
         case.reference = changes["reference"]
     if "mediator_ids" in changes:
         _reassign(session, case, list(changes["mediator_ids"]), now)
+    if "region_id" in changes:
+        case.region = _region(session, changes["region_id"])
     if "kind" in changes:
         case.kind = changes["kind"]
     if "status" in changes and changes["status"] != case.status:

@@ -19,7 +19,7 @@ Reference = Annotated[str, StringConstraints(pattern=described(r"^[A-Za-z0-9][A-
                                                               "starting with a letter or digit")),
                       Field(description="The office's case number; generated (HB-<year>-<n>) when left out",
                             examples=["HB-2026-0042"])]
-MediatorIds = Annotated[list[Id], Field(max_length=10, description="Mediators assigned to the case")]
+MediatorIds = Annotated[list[Id], Field(max_length=2, description="The one or two mediators assigned to the case")]
 
 
 class CaseCreate(RequestModel):
