@@ -10,6 +10,7 @@ from core.web import csrf_exempt
 
 def install_web(app: Flask) -> None:
     from scheduler.api import api_bp
+    from scheduler.desk_cases import desk_cases
     from scheduler.desk_reassign import desk_reassign
     from scheduler.desk_week import desk_week
     from scheduler.labels import install_labels
@@ -18,6 +19,7 @@ def install_web(app: Flask) -> None:
     install_labels(app)
     app.register_blueprint(staff_bp)
     app.register_blueprint(desk_week)
+    app.register_blueprint(desk_cases)
     app.register_blueprint(desk_reassign)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf_exempt(app, api_bp)  # bearer tokens only: no browser form posts here
@@ -36,6 +38,7 @@ PLUGIN = Plugin(
     install_web=install_web,
     nav=(NavItem("staff.home", _l("Overview"), order=10),
          NavItem("desk_week.mine", _l("My week"), order=12, roles=("mediator",)),
+         NavItem("desk_cases.index", _l("Cases"), order=15),
          NavItem("desk_reassign.index", _l("Sick mediator"), order=40, roles=("admin", "coordinator")),),
     register_commands=register_commands,
 )

@@ -9,13 +9,16 @@ from core.web import csrf_exempt
 
 
 def install_web(app: Flask) -> None:
+    from scheduler.desk_cases import register_case_callbacks
     from telephony.api import telephony_api_bp
+    from telephony.case_links import HOOKS as CASE_CALLBACKS
     from telephony.labels import install_labels
     from telephony.pages import callback_pages_bp
     from telephony.staff_voice_views import staff_voice_bp
     from telephony.voice_views import voice_bp
 
     install_labels(app)
+    register_case_callbacks(app, CASE_CALLBACKS)  # the case pages' view of callback requests
     app.register_blueprint(callback_pages_bp)  # also adds the overview's callback section
     app.register_blueprint(telephony_api_bp, url_prefix="/api/v1")
     app.register_blueprint(voice_bp)
