@@ -104,7 +104,8 @@ def _cases(session: Session, ids: set[int | None]) -> dict[int, CaseLink]:
 
 
 def _page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
-    context.update(VIEWS=VIEWS, OUTCOMES=OUTCOMES, phone_display=phone_display, when=when)
+    context.update(VIEWS=VIEWS, OUTCOMES=OUTCOMES, CLOSING_STATUSES=CLOSING_STATUSES,
+                   phone_display=phone_display, when=when)
     return render_template(template, **context), status
 
 

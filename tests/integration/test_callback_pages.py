@@ -97,7 +97,7 @@ def test_queue_is_ordered_by_due_time_and_filtered_by_tab(client: Any, database:
     assert "Terugbelverzoeken" in home and "4 open" in home and "1 te laat" in home
 
 
-def test_mediator_sees_only_requests_linked_to_their_cases(client: Any, database: Any) -> None:
+def test_mediator_sees_only_requests_linked_to_their_cases(app: Any, client: Any, database: Any) -> None:
     with database.write_session() as s:
         own, stranger = f.mediator(s), f.mediator(s)
         user, _ = f.staff(s, "mediator", own)
@@ -110,6 +110,8 @@ def test_mediator_sees_only_requests_linked_to_their_cases(client: Any, database
     page = client.get("/callbacks").get_data(as_text=True)
     assert _listed(page, [linked, foreign, loose]) == [linked]
     assert f">{reference}<" in page
+    # the case's page once the desk has one (scheduler.desk_cases), the reference as text before
+    assert (f'href="/cases/{own_case.id}"' in page) == ("desk_cases.show" in app.view_functions)
     for hidden in (foreign, loose):
         response = client.get(f"/callbacks/{hidden}")
         assert response.status_code == 404 and "Niet gevonden" in response.get_data(as_text=True)
@@ -131,6 +133,8 @@ def test_second_claim_shows_who_has_it(app: Any, database: Any) -> None:
     page = two.get(f"/callbacks/{callback_id}").get_data(as_text=True)
     assert f"Niet gelukt: {first.name} behandelt dit verzoek." in page and 'role="alert"' in page
     assert f"Let op: {first.name} behandelt dit verzoek." in page  # the office may still step in
+    opens_case = f'href="/cases/new?callback_id={callback_id}"' in page  # no case yet: the office may open one
+    assert opens_case == ("desk_cases.new" in app.view_functions)
     with database.session() as s:
         row = s.get(CallbackRequest, callback_id)
         assert row is not None and (row.status, row.assignee_id) == ("in_progress", first.id)
