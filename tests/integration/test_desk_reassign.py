@@ -185,3 +185,29 @@ def test_apply_without_the_form_token_changes_nothing(client: Any, office: dict[
     refused = client.raw_post("/reassign", data={**_query(office), "expected": expected})
     assert refused.status_code == 400
     assert _mediators_of(runtime, office["movable"]) == [office["sick"]]
+
+
+def test_a_plan_counts_what_it_already_gave_a_colleague(runtime: Any, office: dict[str, Any]) -> None:
+    """The sick mediator's next appointment starts when the first ends, and the colleague needs an hour between
+    appointments: given the first, they cannot take the second, in the preview exactly as in the writes."""
+    with runtime.db.write_session() as s:
+        from scheduler.models import Case, Mediator
+
+        s.get(Mediator, office["colleague"]).buffer_minutes = 60
+        case = s.get(Case, s.get(Appointment, office["movable"]).case_id)
+        start = local(office["first"], 11)
+        same_time = booking.book(s, BookingRequest(
+            case_id=case.id, kind="intake", mode="in_person", start=start, end=start + timedelta(hours=1),
+            mediator_ids=(office["sick"],), room_id=office["rooms"][2], participant_ids=(case.participants[1].id,)),
+            None, utcnow(), policy=policy_of(runtime.settings, runtime.workdays)).id
+    policy = policy_of(runtime.settings, runtime.workdays)
+    with runtime.db.session() as s:
+        plan = plan_reassignment(s, office["sick"], None, utcnow(), policy=policy, first_day=office["first"],
+                                 last_day=office["first"])
+    assert plan.moves == ((office["movable"], office["colleague"]),)
+    assert [(u.appointment_id, u.reasons) for u in plan.unmovable] == [(same_time, (("busy", 1),))]
+    with runtime.db.write_session() as s:
+        done = reassign_future(s, office["sick"], None, utcnow(), policy=policy, first_day=office["first"],
+                               last_day=office["first"], expected=plan.signature())
+    assert done.plan == plan
+    assert _mediators_of(runtime, same_time) == [office["sick"]]
