@@ -12,29 +12,17 @@ import sys
 
 from flask import Flask
 
+from composition import build_process_runtime
 from core.auth import CookieSessions
 from core.config import ConfigError, Settings, load_settings
 from core.inputs import install as install_input_guards
-from core.jobcontext import set_job_runtime
+from core.jobcontext import set_job_runtime, set_runtime_builder
 from core.problems import register_error_handlers
-from core.queue import connect_redis
-from core.runtime import Runtime, build_runtime, close_db_session
+from core.runtime import Runtime, close_db_session
 
-
-def build_process_runtime(settings: Settings | None = None) -> Runtime:
-    """Settings, database, event bus and queue connection for this process.
-
-    Packages that react to domain events subscribe to `runtime.bus` here
-    (their plugin's `subscribe`), so web and worker processes wire them alike.
-    """
-    settings = settings or load_settings()
-    runtime = build_runtime(settings, redis=connect_redis(settings))
-    from composition import PLUGINS
-
-    for plugin in PLUGINS:
-        if plugin.subscribe is not None:
-            plugin.subscribe(runtime.bus, settings)
-    return runtime
+__all__ = ["build_process_runtime", "create_app", "main"]
+# A job run in a process that imported the app, with no runtime handed over, builds one the same way.
+set_runtime_builder(build_process_runtime)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
@@ -114,10 +102,11 @@ def main() -> None:
             load_demo_callbacks(session, utcnow(), runtime.settings, runtime.workdays)
             print(f"demo data loaded; sign in as coordinator@example.org / {DEMO_PASSWORD}")
     if runtime.settings.redis_url is None:
-        from notifications.periodic import start_periodic_thread
+        from composition import periodic_tasks
+        from core.periodic import start_periodic_thread
 
         start_thread_worker(runtime.redis)
-        start_periodic_thread(runtime)  # dispatch and purge; with REDIS_URL, worker.py processes do this
+        start_periodic_thread(runtime, periodic_tasks())  # with REDIS_URL, worker.py processes do this
     app.run(host=host, port=port, debug=False, threaded=True, use_reloader=False)
 
 

@@ -2,12 +2,13 @@
 
 Needs REDIS_URL (the embedded default runs its worker as a thread inside the
 dev server instead). Except with --burst, each worker also starts a child
-process with the periodic work — outbox dispatch, expired holds, calendar
-sync, purge (notifications/periodic.py): every worker starts one, a database
-lock lets one win each tick. It is a process, not a thread, because the
-worker forks a work horse per job and a fork must not copy a lock a thread
-holds; for the same reason the worker loads everything before it forks
-(core/preload.py). The worker is a `PendelWorker` (core/worker_liveness.py):
+process with the packages' periodic work — outbox dispatch, expired holds,
+calendar sync, purge (core/periodic.py, the tasks from composition.py): every
+worker starts one, a database lock lets one win each tick. It is a process,
+not a thread, because the worker forks a work horse per job and a fork must
+not copy a lock a thread holds; for the same reason the worker loads
+everything before it forks (core/preload.py, each plugin's job modules and
+warm-up). The worker is a `PendelWorker` (core/worker_liveness.py):
 its death shows in Redis within half a minute and takes its work horse
 along, so the dispatcher sends the messages it had claimed again at once.
 """
@@ -16,9 +17,9 @@ from __future__ import annotations
 import sys
 
 from core.config import ConfigError, load_settings
+from core.periodic import start_periodic_process
 from core.preload import preload_for_fork
 from core.queue import QUEUE_NAMES, queue
-from notifications.periodic import start_periodic_process
 
 
 def main(argv: list[str]) -> int:
@@ -32,7 +33,7 @@ def main(argv: list[str]) -> int:
     if not settings.redis_url:
         print("pendel worker: REDIS_URL is not set; without it the dev server runs its own worker", file=sys.stderr)
         return 2
-    from app import build_process_runtime
+    from composition import PLUGINS, build_process_runtime, periodic_setup
     from core.jobcontext import set_job_runtime
     from core.worker_liveness import PendelWorker
 
@@ -41,8 +42,8 @@ def main(argv: list[str]) -> int:
     names = tuple(argv) or QUEUE_NAMES
     periodic = None
     if not burst:  # a burst run only drains the queues (scripts, tests); it dispatches nothing new
-        periodic = start_periodic_process()
-    preload_for_fork(runtime)
+        periodic = start_periodic_process(periodic_setup)
+    preload_for_fork(runtime, PLUGINS)
     worker = PendelWorker([queue(runtime.redis, n) for n in names], connection=runtime.redis)
     try:
         worker.work(burst=burst, with_scheduler=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from calendars.periodic import PERIODIC
 from core.plugins import NavItem, Plugin
 from core.web import csrf_exempt
 
@@ -35,6 +36,7 @@ PLUGIN = Plugin(
     model_modules=("calendars.models",),
     job_modules=("calendars.jobs",),
     install_web=install_web,
+    periodic=PERIODIC,  # enqueue due syncs
     nav=(NavItem("desk_calendars.index", _l("Calendars"), order=60),),
     register_commands=register_commands,
 )

@@ -1,12 +1,24 @@
-"""The runtime a job runs with: built once per worker process from the environment."""
+"""The runtime a job runs with: built once per worker process from the environment.
+
+The entry point hands it over (`set_job_runtime`), or says how to build it on
+demand (`set_runtime_builder`: app.py and worker.py hand composition's
+`build_process_runtime`); core does not know how the packages are wired.
+"""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 from core.runtime import Runtime
 
 _runtime: Runtime | None = None
+_builder: Callable[[], Runtime] | None = None
+
+
+def set_runtime_builder(builder: Callable[[], Runtime] | None) -> None:
+    """How a process that was handed no runtime builds one, at its first job."""
+    global _builder
+    _builder = builder
 
 
 def set_job_runtime(runtime: Runtime | None) -> None:
@@ -17,12 +29,11 @@ def set_job_runtime(runtime: Runtime | None) -> None:
 
 def job_runtime() -> Runtime:
     if _runtime is None:
-        from app import build_process_runtime
-
-        set_job_runtime(build_process_runtime())
+        if _builder is None:
+            raise RuntimeError("no runtime for jobs: the entry point (app.py, worker.py) sets one or its builder")
+        set_job_runtime(_builder())
     assert _runtime is not None
     return _runtime
-
 
 
 @contextmanager

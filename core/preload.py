@@ -5,25 +5,29 @@ child loads again (job modules, SQLAlchemy mapper configuration, the Twilio
 client's modules, compiled SQL, a channel's TLS context), and a lock another
 thread of the parent holds at the moment of the fork stays locked forever in
 the child. So the parent loads everything once, runs no threads of its own,
-and freezes what it has so copy-on-write pages stay shared. What a horse
-still pays for itself is measured by `bench/notifications.py --breakdown`.
+and freezes what it has so copy-on-write pages stay shared. The job modules
+and the warm-up come from the plugins (`Plugin.job_modules`,
+`Plugin.prepare_worker`). What a horse still pays for itself is measured by
+`bench/notifications.py --breakdown`.
 """
 from __future__ import annotations
 
 import gc
 import importlib
+from typing import Iterable
 
 from sqlalchemy.orm import configure_mappers
 
-from core.db import utcnow
+from core.plugins import Plugin
 from core.runtime import Runtime
 
-JOB_MODULES = ("notifications.jobs", "scheduler.jobs", "calendars.jobs")
 LAZY_MODULES = ("urllib3.contrib.hface.protocols.http1", "email.mime.multipart", "smtplib")
 
 
-def preload_for_fork(runtime: Runtime) -> None:
-    for name in JOB_MODULES:
+def preload_for_fork(runtime: Runtime, plugins: Iterable[Plugin]) -> None:
+    """Load every plugin's job modules, then let each warm up (`prepare_worker`), then freeze."""
+    plugins = tuple(plugins)
+    for name in (module for plugin in plugins for module in plugin.job_modules):
         importlib.import_module(name)
     for name in LAZY_MODULES:  # what libraries import only at their first request
         try:
@@ -31,18 +35,8 @@ def preload_for_fork(runtime: Runtime) -> None:
         except ImportError:
             pass
     configure_mappers()
-    from notifications.jobs import channels_for, warm_up
-
-    for channel in channels_for(runtime.settings).values():  # clients built; no connection opened yet
-        client = getattr(channel, "client", None)
-        if client is not None:
-            _ = client.messages  # twilio loads its REST API modules on first use
-        prepare = getattr(channel, "prepare", None)
-        if prepare is not None:
-            prepare()
-    with runtime.db.engine.connect() as conn:  # dialect set-up and the send job's SQL compiled, once
-        with conn.begin() as transaction:
-            warm_up(conn, runtime.settings, utcnow())
-            transaction.rollback()
+    for plugin in plugins:  # e.g. notifications: its channels' clients and the send job's SQL
+        if plugin.prepare_worker is not None:
+            plugin.prepare_worker(runtime)
     runtime.db.dispose()  # ...and no pooled connection (in either pool) for the children to share
     gc.freeze()

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.plugins import NavItem, Plugin
 from core.web import csrf_exempt
+from scheduler.periodic import PERIODIC
 
 
 def install_web(app: Flask) -> None:
@@ -36,6 +37,7 @@ PLUGIN = Plugin(
     model_modules=("scheduler.models",),
     job_modules=("scheduler.jobs",),
     install_web=install_web,
+    periodic=PERIODIC,  # expire holds
     nav=(NavItem("staff.home", _l("Overview"), order=10),
          NavItem("desk_week.mine", _l("My week"), order=12, roles=("mediator",)),
          NavItem("desk_cases.index", _l("Cases"), order=15),

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.plugins import NavItem, Plugin
 from core.web import csrf_exempt
+from telephony.periodic import PERIODIC
 
 
 def install_web(app: Flask) -> None:
@@ -30,6 +31,8 @@ PLUGIN = Plugin(
     name="telephony",
     model_modules=("telephony.models",),
     install_web=install_web,
+    job_modules=("telephony.click_to_call",),
+    periodic=PERIODIC,  # purge phone records
     nav=(NavItem("callback_pages.queue", _l("Callback requests"), order=20),
          NavItem("callback_pages.duty", _l("On duty"), order=80)),
 )

@@ -251,7 +251,8 @@ def test_the_periodic_tick_enqueues_jobs_that_a_worker_runs(database: Database, 
     from core.jobcontext import job_runtime_as
     from core.queue import ThreadWorker
     from core.runtime import build_runtime
-    from notifications.periodic import CALENDAR_LOCK, calendar_tick
+    from calendars.periodic import CALENDAR_LOCK, ENQUEUE_SYNCS
+    from core.periodic import run_task
 
     server.routes["/feed.ics"] = Reply(body=GOOGLE)
     sid = add_source(database, cal, url=server.url("/feed.ics"))
@@ -259,9 +260,9 @@ def test_the_periodic_tick_enqueues_jobs_that_a_worker_runs(database: Database, 
     queue = Queue("default", connection=conn)
     with database.write_session() as other:  # another process is in the middle of this tick
         assert other.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": CALENDAR_LOCK}).scalar()
-        assert calendar_tick(database, queue, NOW, cal) is None
-    assert calendar_tick(database, queue, NOW, cal) == 1
-    assert calendar_tick(database, queue, NOW + timedelta(minutes=1), cal) == 0  # claimed: not due again yet
+        assert run_task(ENQUEUE_SYNCS, database, NOW, cal, queue) is None
+    assert run_task(ENQUEUE_SYNCS, database, NOW, cal, queue) == 1
+    assert run_task(ENQUEUE_SYNCS, database, NOW + timedelta(minutes=1), cal, queue) == 0  # claimed: not due again yet
     assert [job.func_name for job in queue.get_jobs()] == ["calendars.jobs.sync_source_job"]
     runtime = build_runtime(cal, redis=conn)
     try:

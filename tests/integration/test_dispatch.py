@@ -23,13 +23,15 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 import core.jobcontext as jobcontext
+from composition import periodic_tasks
 from core.config import Settings
 from core.db import Database, utcnow
+from core.periodic import start_periodic_thread
 from core.queue import start_thread_worker
 from core.runtime import build_runtime
 from notifications.dispatcher import JOB_FAILURE_TTL, LEASE, SEND_JOB, dispatch_due, job_id
 from notifications.models import OutboxMessage
-from notifications.periodic import DISPATCH_LOCK, dispatch_tick, purge_expired, start_periodic_thread
+from notifications.periodic import DISPATCH_LOCK, dispatch_tick, purge_expired
 from scheduler import booking
 from tests.conftest import both_databases
 from tests.integration.booking_helpers import build_world, future_start, request
@@ -375,7 +377,7 @@ def test_embedded_default_dispatches_and_sends_through_the_console(database: Dat
     jobcontext.set_job_runtime(runtime)
     name = f"pendel-test-{uuid.uuid4().hex[:12]}"
     start_thread_worker(runtime.redis, names=(name,))
-    thread, stop = start_periodic_thread(runtime, interval=0.1, queue_name=name)
+    thread, stop = start_periodic_thread(runtime, periodic_tasks(), interval=0.1, queue_name=name)
     try:
         with database.write_session() as s:
             make_row(s, base, utcnow())

@@ -6,8 +6,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from core.db import utcnow
-from notifications.periodic import purge_expired
+from core.periodic import run_task
 from telephony.models import CallbackAttempt, CallbackRequest, IvrCall
+from telephony.periodic import PURGE_PHONE_RECORDS
 from tests.conftest import both_databases
 
 
@@ -19,7 +20,7 @@ def _request(status: str, updated_days_ago: int, now):  # type: ignore[no-untype
 
 
 @both_databases
-def test_purge_removes_stale_ivr_state_and_finished_requests_past_retention(database):
+def test_purge_removes_stale_ivr_state_and_finished_requests_past_retention(database, settings):
     now = utcnow()
     with database.write_session() as s:
         old_done = _request("done", 200, now)
@@ -28,8 +29,8 @@ def test_purge_removes_stale_ivr_state_and_finished_requests_past_retention(data
                    IvrCall(call_sid="CA-live", updated_at=now, created_at=now)])
         s.flush()
         s.add(CallbackAttempt(callback_id=old_done.id, at=now - timedelta(days=200), outcome="reached"))
-    with database.write_session() as s:
-        purge_expired(s, now, retention_days=180)
+    assert settings.retention_days == 180
+    assert run_task(PURGE_PHONE_RECORDS, database, now, settings) == 2  # telephony's periodic task
     with database.session() as s:
         kept = sorted((r.status, r.number) for r in s.scalars(select(CallbackRequest)))
         assert kept == [("open", "+31612340300"), ("unreachable", "+31612340010")]  # open work is never purged
