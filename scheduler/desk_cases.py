@@ -25,6 +25,7 @@ from core.db import utcnow
 from core.models import AuditEntry, User
 from core.problems import NotFound, Problem
 from core.runtime import current, db_session
+from core.web import label
 from scheduler import casework
 from scheduler.access import case_for, participant_for, visible_cases
 from scheduler.api import writing
@@ -33,7 +34,8 @@ from scheduler.desk_case_forms import (CaseFilterForm, CaseForm, NewCaseForm, Pa
 from scheduler.models import Appointment, Case, Mediator, MediatorTask, Region, case_mediators, case_regions
 from scheduler.overdue import PLANNED_STATUSES, is_overdue, overdue_clause
 
-desk_cases = Blueprint("desk_cases", __name__, template_folder="templates")
+desk_cases = Blueprint("desk_cases", __name__, template_folder="templates", static_folder="static",
+                       static_url_path="/static/desk_cases")
 
 PAGE_SIZE = 50
 HISTORY_LIMIT = 200
@@ -232,7 +234,6 @@ def _history_what(action: str) -> Any:
 def _history(session: Session, case: Case, appointments: list[Appointment],
              callbacks: list[CallbackSummary]) -> list[HistoryItem]:
     """The audit trail of the case and of its participants, appointments, tasks and callback requests."""
-    label = current_app.jinja_env.filters["label"]
     roles = {p.id: p.role for p in case.participants}
     kinds = {a.id: a.kind for a in appointments}
     tasks = select(MediatorTask.id).where(MediatorTask.case_id == case.id).scalar_subquery()
