@@ -239,3 +239,11 @@ def test_a_mediator_manages_only_their_own(client: Any, office: dict[str, Any], 
     # ...and their own works.
     assert _upload(client, f"/calendars/mediators/{office['own']}/upload", GOOGLE).status_code == 302
     assert client.post(f"/calendars/mediators/{office['own']}/feed").status_code == 200
+
+
+def test_a_new_address_says_not_read_yet_until_its_first_sync(client: Any, office: dict[str, Any],
+                                                              server: FeedServer) -> None:
+    _login(client, office["coordinator"])
+    client.post(f"/calendars/mediators/{office['own']}/ics", data={"ics-url": server.url("/cal/s3cr3t-token.ics")})
+    html = client.get(f"/calendars/mediators/{office['own']}").get_data(as_text=True)
+    assert "nog niet ingelezen" in html and "verouderd" not in html and "http://127.0.0.1/…" in html
