@@ -22,8 +22,8 @@ from typing import Any, Callable, Iterable, Sequence
 from markupsafe import Markup, escape
 
 TONES = ("", "alt", "muted")
-WIDTH, HEIGHT = 480, 210
-LEFT, RIGHT, TOP, BOTTOM = 34, 6, 16, 30
+WIDTH, HEIGHT = 420, 200
+LEFT, RIGHT, TOP, BOTTOM = 38, 6, 16, 30
 
 
 @dataclass(frozen=True)
@@ -66,13 +66,18 @@ class BarChart:
         if value is None:
             return "–"
         if self.percent:
-            return f"{math.floor(value * 100 + .5)}%"  # half up: 12.5% is 13%, as people round
+            return percent(value)
         return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
     def totals(self) -> list[float]:
         if self.stacked:
             return [sum(s.values[i] or 0 for s in self.series) for i in range(len(self.labels))]
         return [max((s.values[i] or 0) for s in self.series) for i in range(len(self.labels))]
+
+
+def percent(share: float) -> str:
+    """0.125 as "13%": whole percents, half up, as people round."""
+    return f"{math.floor(share * 100 + .5)}%"
 
 
 def nice_scale(top: float, percent: bool = False) -> tuple[float, float]:
@@ -179,9 +184,10 @@ def _table(chart: BarChart) -> str:
         f'<tr><th scope="row">{escape(label)}</th>'
         + "".join(f"<td>{escape(chart.format(s.values[i]))}</td>" for s in chart.series) + "</tr>"
         for i, label in enumerate(chart.labels))
-    return (f'<table class="visually-hidden"><caption>{escape(chart.title)}</caption>'
+    # The class sits on a wrapper: a table box grows to its content whatever its width, a block does not.
+    return (f'<div class="visually-hidden"><table><caption>{escape(chart.title)}</caption>'
             f'<thead><tr><th scope="col">{escape(chart.category_header)}</th>{head}</tr></thead>'
-            f"<tbody>{rows}</tbody></table>")
+            f"<tbody>{rows}</tbody></table></div>")
 
 
 # --- counting moments into local days and weeks ---------------------------------------------------------
@@ -220,6 +226,30 @@ def hours_by_week(spans: Iterable[tuple[datetime, datetime]], first_monday: date
             if overlap > 0:
                 hours[w] += overlap / 3600
     return hours
+
+
+def days_axis(first: date, days: int) -> tuple[list[str], list[str]]:
+    """(full labels, short ticks) for `days` days from `first`, in the page's language: ticks on every day
+    up to two weeks (not on weekends; the weekday on Mondays), else on Mondays only."""
+    from flask_babel import format_date
+
+    dates = [first + timedelta(days=i) for i in range(days)]
+    labels = [format_date(d, "EEEE d MMMM") for d in dates]
+    if days <= 14:  # the day of the month on working days, the weekday too on Mondays: "ma 7 8 9 10 11"
+        return labels, ["" if d.weekday() >= 5 else format_date(d, "EEEEEE d" if d.weekday() == 0 else "d")
+                        for d in dates]
+    return labels, [format_date(d, "d MMM") if d.weekday() == 0 else "" for d in dates]
+
+
+def weeks_axis(first_monday: date, weeks: int) -> tuple[list[str], list[str]]:
+    """(full labels, short ticks) for `weeks` ISO weeks from `first_monday`: "week 45 (2 – 8 November)", "45"."""
+    from flask_babel import format_date, gettext
+
+    mondays = [first_monday + timedelta(days=7 * w) for w in range(weeks)]
+    labels = [gettext("week %(number)d (%(first)s – %(last)s)", number=m.isocalendar()[1],
+                      first=format_date(m, "d MMM"), last=format_date(m + timedelta(days=6), "d MMM"))
+              for m in mondays]
+    return labels, [str(m.isocalendar()[1]) for m in mondays]
 
 
 # --- the dashboard's panels ---------------------------------------------------------------------------

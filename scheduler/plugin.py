@@ -13,6 +13,7 @@ def install_web(app: Flask) -> None:
     from scheduler.api import api_bp
     from scheduler.desk_cases import desk_cases
     from scheduler.desk_reassign import desk_reassign
+    from scheduler.desk_today import install_today
     from scheduler.desk_week import desk_week
     from scheduler.labels import install_labels
     from scheduler.pages import staff_bp
@@ -20,6 +21,7 @@ def install_web(app: Flask) -> None:
     install_labels(app)
     app.register_blueprint(staff_bp)
     app.register_blueprint(desk_week)
+    install_today(app)  # the Today page and scheduler's figures on it
     app.register_blueprint(desk_cases)
     app.register_blueprint(desk_reassign)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
@@ -38,7 +40,7 @@ PLUGIN = Plugin(
     job_modules=("scheduler.jobs",),
     install_web=install_web,
     periodic=PERIODIC,  # expire holds
-    nav=(NavItem("staff.home", _l("Overview"), order=10),
+    nav=(NavItem("desk_today.index", _l("Today"), order=11, roles=("coordinator", "admin")),
          NavItem("desk_week.mine", _l("My week"), order=12, roles=("mediator",)),
          NavItem("desk_cases.index", _l("Cases"), order=15),
          NavItem("desk_reassign.index", _l("Sick mediator"), order=40, roles=("admin", "coordinator")),),

@@ -12,6 +12,7 @@ from telephony.periodic import PERIODIC
 def install_web(app: Flask) -> None:
     from scheduler.desk_cases import register_case_callbacks
     from telephony.api import telephony_api_bp
+    from telephony.dashboard import install_dashboard
     from telephony.case_links import HOOKS as CASE_CALLBACKS
     from telephony.labels import install_labels
     from telephony.pages import callback_pages_bp
@@ -21,6 +22,7 @@ def install_web(app: Flask) -> None:
     install_labels(app)
     register_case_callbacks(app, CASE_CALLBACKS)  # the case pages' view of callback requests
     app.register_blueprint(callback_pages_bp)  # also adds the overview's callback section
+    install_dashboard(app)  # callback requests on the Today page
     app.register_blueprint(telephony_api_bp, url_prefix="/api/v1")
     app.register_blueprint(voice_bp)
     app.register_blueprint(staff_voice_bp)

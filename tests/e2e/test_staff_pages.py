@@ -23,7 +23,8 @@ def test_coordinator_signs_in_and_sees_all_cases(database: Database, live_url: s
     page = browser.new_page()
     _sign_in(page, live_url, user.email, "a long enough password")
     page.wait_for_selector("h1")
-    assert page.url == f"{live_url}/"
+    assert page.url == f"{live_url}/today"  # the office lands on Today; its cases are on the case list
+    page.goto(f"{live_url}/cases")
     text = page.inner_text("main")
     assert all(ref in text for ref in ("HB-2026-0001", "HB-2026-0002", "HB-2026-0003"))
     page.click("text=Afmelden / Sign out")
@@ -44,7 +45,9 @@ def test_mediator_sees_only_own_cases_and_wrong_password_is_refused(database: Da
     page.fill("#email", "anouk.devries@example.org")
     page.fill("#password", DEMO_PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_selector("text=Overzicht")
+    page.wait_for_selector("text=Mijn week")  # a mediator lands on their own week
+    assert page.url == f"{live_url}/week"
+    page.goto(f"{live_url}/cases")
     text = page.inner_text("main")
     assert "HB-2026-0001" in text
     assert "HB-2026-0002" not in text and "HB-2026-0003" not in text

@@ -66,9 +66,10 @@ def office(database: Any) -> dict[str, Any]:
 
 
 def _items(page: str) -> list[str]:
-    """Each item of the week as its text, whitespace folded."""
+    """Each item of the week as its text, whitespace folded (without the link to the appointment's page)."""
     found = re.findall(r'<li class="item ([a-z ]+)">(.*?)</li>', page, re.S)
-    return [f"{kind}: " + " ".join(re.sub(r"<[^>]+>", " ", body).split()) for kind, body in found]
+    return [f"{kind}: " + " ".join(re.sub(r"<[^>]+>", " ", re.sub(r'<a class="open.*?</a>', "", body, flags=re.S))
+                                   .split()) for kind, body in found]
 
 
 def test_a_coordinator_sees_a_mediators_week_with_holds_and_busy_time_without_its_details(
