@@ -12,8 +12,8 @@ from telephony.periodic import PERIODIC
 def install_web(app: Flask) -> None:
     from scheduler.desk_cases import register_case_callbacks
     from telephony.api import telephony_api_bp
-    from telephony.dashboard import install_dashboard
     from telephony.case_links import HOOKS as CASE_CALLBACKS
+    from telephony.dashboard import install_dashboard
     from telephony.labels import install_labels
     from telephony.pages import callback_pages_bp
     from telephony.staff_voice_views import staff_voice_bp
