@@ -23,6 +23,7 @@ from scheduler.models import Appointment, Case, MediatorTask, Participant, Regio
 from scheduler.overdue import is_overdue
 from telephony.models import CallbackRequest
 from tests import factories as f
+from tests.conftest import both_databases
 from tests.support.days import AMS, OFFICE, local, working_day_at
 
 PASSWORD = "correct horse battery"
@@ -121,6 +122,7 @@ def test_list_filters_by_status_kind_mediator_and_region(client: Any, runtime: A
     assert odd.status_code == 302 and odd.headers["Location"].endswith("/cases")
 
 
+@both_databases
 def test_overdue_filter_follows_the_intake_norm_in_working_days(client: Any, runtime: Any,
                                                                 world: dict[str, Any]) -> None:
     late = make_case(runtime, [world["m1"]], status="registered", created_at=opened_working_days_ago(NORM + 1))
@@ -216,6 +218,7 @@ def _callback(runtime: Any, **kw: Any) -> int:
         return row.id
 
 
+@both_databases
 def test_open_a_case_from_a_callback_request(client: Any, runtime: Any, world: dict[str, Any]) -> None:
     callback_id = _callback(runtime)
     sign_in(client, world["coordinator"])
