@@ -13,7 +13,7 @@ def _sign_in(page: Any, base: str, email: str, password: str) -> None:
     assert page.url.startswith(f"{base}/login")
     page.fill("#email", email)
     page.fill("#password", password)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")  # the header's language switch is a button too
 
 
 def test_coordinator_signs_in_and_sees_all_cases(database: Database, live_url: str, browser: Any) -> None:
@@ -23,11 +23,10 @@ def test_coordinator_signs_in_and_sees_all_cases(database: Database, live_url: s
     page = browser.new_page()
     _sign_in(page, live_url, user.email, "a long enough password")
     page.wait_for_selector("h1")
-    assert page.url == f"{live_url}/today"  # the office lands on Today; its cases are on the case list
-    page.goto(f"{live_url}/cases")
+    assert page.url == f"{live_url}/"
     text = page.inner_text("main")
     assert all(ref in text for ref in ("HB-2026-0001", "HB-2026-0002", "HB-2026-0003"))
-    page.click("text=Afmelden / Sign out")
+    page.click("header >> text=Afmelden")
     page.wait_for_selector("#email")
     page.goto(f"{live_url}/")
     assert page.url.startswith(f"{live_url}/login")
@@ -44,10 +43,8 @@ def test_mediator_sees_only_own_cases_and_wrong_password_is_refused(database: Da
 
     page.fill("#email", "anouk.devries@example.org")
     page.fill("#password", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("text=Mijn week")  # a mediator lands on their own week
-    assert page.url == f"{live_url}/week"
-    page.goto(f"{live_url}/cases")
+    page.click("main button[type=submit]")
+    page.wait_for_selector("text=Overzicht")
     text = page.inner_text("main")
     assert "HB-2026-0001" in text
     assert "HB-2026-0002" not in text and "HB-2026-0003" not in text
