@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response
 
 from core.auth import signed_in_user
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, PackageCatalogs
+from core.web_words import install_fast_words
 
 from core.models import User
 from core.navigation import safe_next
@@ -73,8 +74,7 @@ def install_web(app: Flask, packages: Iterable[str] = ()) -> None:
     app.register_blueprint(web_bp)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_failed)
-    app.jinja_env.filters.update(label=label, fmt_datetime=fmt_datetime, fmt_date=fmt_date,
-                                 fmt_time=fmt_time, fmt_day=fmt_day)
+    install_fast_words(app, settings.tz)
     app.jinja_env.globals.update(current_language=current_language, languages=LANGUAGES)
 
 

@@ -1,0 +1,105 @@
+"""Words and times in templates, looked up once per page instead of once per word.
+
+Flask-Babel's own template callables find the request, the locale and the
+catalog again for every `_()` and every date: on a list of fifty cases that is
+thousands of context lookups, most of a page's time. Here a context processor
+puts the page's catalog, locale and time zone into the template context once,
+and the gettext callables and the `label`/`fmt_*` filters read them from there
+(`pass_context`). Outside a page render (a macro imported without context)
+they fall back to Flask-Babel's lookups, with the same result.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from babel import dates
+from flask import Flask
+from flask_babel import LazyString, get_locale, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
+DAY = "EEEE d MMMM"
+
+
+def _catalog(ctx: Context) -> Any:
+    return ctx.get("_page_catalog") or get_translations()
+
+
+def _locale(ctx: Context) -> Any:
+    return ctx.get("_page_locale") or get_locale()
+
+
+@pass_context
+def _gettext(ctx: Context, message: str) -> str:
+    return _catalog(ctx).ugettext(message)
+
+
+@pass_context
+def _ngettext(ctx: Context, singular: str, plural: str, n: int) -> str:
+    return _catalog(ctx).ungettext(singular, plural, n)
+
+
+@pass_context
+def _pgettext(ctx: Context, context: str, message: str) -> str:
+    return _catalog(ctx).upgettext(context, message)
+
+
+@pass_context
+def _npgettext(ctx: Context, context: str, singular: str, plural: str, n: int) -> str:
+    return _catalog(ctx).unpgettext(context, singular, plural, n)
+
+
+def install_fast_words(app: Flask, tz: tzinfo) -> None:
+    labels: dict[str, dict[str, Any]] = app.extensions.setdefault("pendel_labels", {})
+
+    @app.context_processor
+    def _page_words() -> dict[str, Any]:
+        return {"_page_catalog": get_translations(), "_page_locale": get_locale()}
+
+    @pass_context
+    def label(ctx: Context, value: Any, kind: str) -> str:
+        """The word for a stored value; an unknown value shows as itself rather than breaking a page."""
+        if value is None:
+            return ""
+        word = labels.get(kind, {}).get(value)
+        if word is None:
+            return str(value)
+        if isinstance(word, LazyString) and word._args:  # a lazy_gettext msgid: this page's catalog
+            return _catalog(ctx).ugettext(word._args[0])
+        return str(word)
+
+    def local(value: datetime) -> datetime:
+        return value.astimezone(tz) if value.tzinfo else value
+
+    @pass_context
+    def fmt_datetime(ctx: Context, value: datetime | None, format: str = "medium") -> str:
+        return dates.format_datetime(local(value), format, locale=_locale(ctx)) if value is not None else ""
+
+    @pass_context
+    def fmt_time(ctx: Context, value: datetime | None) -> str:
+        return dates.format_time(local(value), "HH:mm", locale=_locale(ctx)) if value is not None else ""
+
+    @pass_context
+    def fmt_day(ctx: Context, value: date | datetime | None) -> str:
+        """"dinsdag 8 december" / "Tuesday 8 December" (a datetime is taken in the office's zone)."""
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            return dates.format_datetime(local(value), DAY, locale=_locale(ctx))
+        return dates.format_date(value, DAY, locale=_locale(ctx))
+
+    @pass_context
+    def fmt_date(ctx: Context, value: date | datetime | None, format: str = "medium") -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            if format == "long":
+                return dates.format_datetime(local(value), "EEEE d MMMM y", locale=_locale(ctx))
+            value = local(value).date()
+        return dates.format_date(value, "full" if format == "long" else format, locale=_locale(ctx))
+
+    app.jinja_env.filters.update(label=label, fmt_datetime=fmt_datetime, fmt_date=fmt_date, fmt_time=fmt_time,
+                                 fmt_day=fmt_day)
+    app.jinja_env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=True,
+                                            pgettext=_pgettext, npgettext=_npgettext)
