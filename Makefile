@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-next-year bench bench-api deps dev-deps browser clean
+.PHONY: run test test-next-year bench bench-api bench-pages deps dev-deps browser clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ bench: dev-deps
 # the document does not describe. BENCH_API_ARGS="--examples 300 --seed 2" for another run.
 bench-api: dev-deps
 	$(PY) bench/api_fuzz.py $(BENCH_API_ARGS)
+
+# The desk's heaviest pages under gunicorn on a scaled-up office, p95 against a one-query floor.
+bench-pages: dev-deps
+	$(PY) bench/pages.py $(BENCH_PAGES_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
