@@ -15,11 +15,13 @@ def install_web(app: Flask) -> None:
     from scheduler.desk_reassign import desk_reassign
     from scheduler.desk_today import install_today
     from scheduler.desk_week import desk_week
+    from scheduler.desk_meeting import desk_meeting
     from scheduler.labels import install_labels
     from scheduler.pages import staff_bp
 
     install_labels(app)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(desk_meeting)  # /cases/<id>/meeting, withdraw and undo
     app.register_blueprint(desk_week)
     install_today(app)  # the Today page and scheduler's figures on it
     app.register_blueprint(desk_cases)

@@ -1,0 +1,491 @@
+"""The joint meeting page, and a participant's withdrawal ("stopt") with its undo, for the staff desk.
+
+/cases/<id>/meeting (`plan`): both parties, one or two mediators, how and
+where, a time (free times of the mediators and the room from the
+availability search, or a date and start of one's own) and each
+participant's own arrival. "Check" runs the booking exactly as "Plan" would
+(scheduler.booking.book, every rule and whether everyone is free) and rolls
+it back, to show each party's own arrival and departure; "Plan" books it.
+Every rule is the booking engine's (scheduler.booking_checks,
+scheduler.rules): a refusal comes back as a sentence next to the field it
+names, and nothing is written.
+
+/participants/<id>/withdraw and /participants/<id>/undo-withdrawal: one
+confirmation each, listing what will happen, from scheduler.withdrawal's own
+plan (the one `withdraw` carries out; it refuses when that changed
+meanwhile). Who sees what is scheduler.access's: anything out of sight is
+the same 404 as an unknown id.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, Callable, Iterable
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _, ngettext
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.auth import login_required
+from core.db import utcnow
+from core.problems import Conflict, Forbidden, InvalidInput, NotFound, Problem
+from core.runtime import current, db_session
+from core.web import label
+from scheduler import booking, withdrawal
+from scheduler.access import appointment_for, case_for, own_mediator_id
+from scheduler.api import writing
+from scheduler.availability import Slot
+from scheduler.booking import BookingConflict
+from scheduler.desk_meeting_forms import DURATIONS, MODES, ConfirmForm, MeetingForm, meeting_form
+from scheduler.models import Appointment, Case, Location, Mediator, Participant, Room
+from scheduler.policy import OVERRIDE_REASONS, BookingPolicy, policy_of
+from scheduler.rules import CAUSED, ROOM_MODES, BookingRequest, is_joint
+from scheduler.search import find_available_slots
+
+desk_meeting = Blueprint("desk_meeting", __name__, template_folder="templates", static_folder="static",
+                         static_url_path="/static/desk_meeting")
+TEMPLATES = "scheduler/desk/meeting/"
+SEARCH_SPAN = timedelta(weeks=4)
+SLOTS_SHOWN = 12
+
+
+# --- small helpers ---------------------------------------------------------------------------------
+
+def _page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    return render_template(TEMPLATES + template, **context), status
+
+
+def _not_found() -> tuple[str, int]:
+    return _page("not_found.html", 404)
+
+
+def _policy() -> BookingPolicy:
+    runtime = current()
+    return policy_of(runtime.settings, runtime.workdays)
+
+
+def _url(endpoint: str, **values: Any) -> str | None:
+    """A link to another area's page, once that page exists."""
+    return url_for(endpoint, **values) if endpoint in current_app.view_functions else None
+
+
+def _case_url(case_id: int) -> str | None:
+    return _url("desk_cases.show", case_id=case_id)
+
+
+def _minutes(n: int) -> str:
+    return ngettext("%(num)d minute", "%(num)d minutes", n)
+
+
+# --- the case as the meeting page needs it ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class MeetingContext:
+    case: Case
+    participants: list[Participant]      # every participant of the case, in the case's order
+    mediators: list[Mediator]            # the case's active mediators
+    rooms: list[tuple[Room, Location]]   # active rooms, by location
+
+    @property
+    def selectable(self) -> list[Participant]:
+        return [p for p in self.participants if p.withdrawn_at is None]
+
+    @property
+    def withdrawn(self) -> list[Participant]:
+        return [p for p in self.participants if p.withdrawn_at is not None]
+
+    @classmethod
+    def of(cls, session: Session, case: Case) -> MeetingContext:
+        rooms = session.execute(select(Room, Location).join(Location).where(Room.active)
+                                .order_by(Location.name, Location.id, Room.name, Room.id)).all()
+        return cls(case, list(case.participants), [m for m in case.mediators if m.active], list(rooms))
+
+
+def _room_words(room: Room, location: Location) -> str:
+    area = _("separate waiting area") if room.separate_waiting_area else _("no separate waiting area")
+    return f"{location.name}, {room.name} ({area})"
+
+
+def _default_arrival(p: Participant, gap: timedelta) -> int:
+    """One party at the start, the other ARRIVAL_GAP later: the harmed side first, so it also leaves
+    first (scheduler.rules.staggered_departures) and never waits for the other to go."""
+    return int(gap.total_seconds() // 60) if p.role in CAUSED else 0
+
+
+def _form(ctx: MeetingContext, policy: BookingPolicy, submitted: bool) -> MeetingForm:
+    selectable = ctx.selectable
+    form = meeting_form([p.id for p in selectable], formdata=None if not submitted else request.form)
+    form.participant_ids.choices = [(p.id, f"{p.name} ({label(p.role, 'participant_role')})") for p in selectable]
+    form.mediator_ids.choices = [(m.id, m.name) for m in ctx.mediators]
+    form.mode.choices = [(m, label(m, "mode")) for m in MODES]
+    form.room_id.choices = [("", _("No room (by video or phone)"))] + \
+        [(str(r.id), _room_words(r, loc)) for r, loc in ctx.rooms]
+    form.duration.choices = [(d, _minutes(d)) for d in DURATIONS]
+    reasons = [(r, label(r, "override_reason")) for r in OVERRIDE_REASONS]
+    form.waiting_area_reason.choices = [("", _("Choose a reason"))] + reasons
+    form.outside_hours.choices = [("", _("Not outside the office's hours"))] + reasons
+    if not submitted:
+        form.participant_ids.data = [p.id for p in selectable]
+        mine = own_mediator_id(db_session(), g.user)
+        chosen = [m.id for m in ctx.mediators if m.id == mine] + [m.id for m in ctx.mediators if m.id != mine]
+        form.mediator_ids.data = chosen[:2]
+        separate = [r for r, _loc in ctx.rooms if r.separate_waiting_area]
+        form.room_id.data = str(separate[0].id) if separate else ""
+        for pid, field in form.arrival_fields():
+            participant = next(p for p in selectable if p.id == pid)
+            field.data = _default_arrival(participant, policy.arrival_gap)
+    return form
+
+
+def _add_error(field: Any, message: str) -> None:
+    field.errors = [*field.errors, message]
+
+
+# --- the engine's refusals as sentences next to the field they name ---------------------------------
+
+def _sentence(exc: Problem, policy: BookingPolicy) -> tuple[str | None, str]:
+    """(the form field, a sentence in the page's language) for a refusal of the booking engine."""
+    if isinstance(exc, BookingConflict):
+        kinds = {"mediator": _("mediator"), "room": _("room"), "participant": _("participant")}
+        names = ", ".join(f"{kinds.get(str(c['type']), c['type'])} {c['name']}" for c in exc.extra["conflicts"])
+        return "start_time", _("Not free at that time: %(names)s. Choose another time.", names=names)
+    if isinstance(exc, Forbidden):
+        return None, _("Only a coordinator can book past this rule.")
+    if isinstance(exc, Conflict):
+        return None, _("This cannot be planned as it is.")
+    error = exc.errors[0] if exc.errors else {"field": "", "message": exc.detail}
+    field, message = error.get("field", ""), error.get("message", "")
+    arrival_gap = int(policy.arrival_gap.total_seconds() // 60)
+    departure_gap = int(policy.departure_gap.total_seconds() // 60)
+    if field == "arrivals":
+        if "apart" in message:
+            return "arrivals", _("The two parties arrive at least %(minutes)d minutes apart, so they do not meet "
+                                 "at the door or in the waiting area.", minutes=arrival_gap)
+        if "leaves" in message:
+            return "arrivals", _("The party who arrives first leaves %(minutes)d minutes before the end, so both "
+                                 "parties must have arrived before then: choose earlier arrivals or a longer "
+                                 "meeting.", minutes=departure_gap)
+        return "arrivals", _("Each arrival must lie within the meeting.")
+    if field == "room_id":
+        if "waiting area" in message:
+            return "room_id", _("A joint meeting needs a room with a separate waiting area. A coordinator can use "
+                                "this room anyway, with a reason.")
+        if "needs a room" in message:
+            return "room_id", _("A meeting at a location needs a room.")
+        return "room_id", _("This room cannot be used: it is no longer available.")
+    if field == "start":
+        if "minimum notice" in message:
+            return "start_time", _("That time lies inside the minimum notice of %(minutes)d minutes.",
+                                   minutes=int(policy.min_notice.total_seconds() // 60))
+        if "closed" in message:
+            return "day", _("The office is closed on that day.")
+        if "working hours of" in message:
+            name = message.split("working hours of ", 1)[1].split(" (", 1)[0]
+            return "start_time", _("That time lies outside the working hours of %(name)s.", name=name)
+        if "past" in message:
+            return "start_time", _("That time lies in the past.")
+    if field == "end":
+        return "duration", _("A meeting lasts at most 8 hours.")
+    if field == "mediator_ids":
+        return "mediator_ids", _("Choose one or two active mediators of this case.")
+    if field == "participant_ids":
+        return "participant_ids", _("Someone chosen has stopped or is not in this case.")
+    if field == "waiting_area_reason":
+        return "waiting_area_reason", _("Give a reason to use this room anyway.")
+    if field == "video_url":
+        return "video_url", _("Enter a link that starts with https://")
+    if field == "case_id":
+        return None, _("This case is closed: nothing can be planned in it.")
+    return None, _("This cannot be planned as it is.")
+
+
+def _show_refusal(form: MeetingForm, exc: Problem, policy: BookingPolicy) -> str | None:
+    """Put the sentence next to its field; return it when it belongs to the whole form."""
+    name, sentence = _sentence(exc, policy)
+    if name == "arrivals":
+        form.arrivals_errors = [sentence]  # type: ignore[attr-defined]
+        return None
+    if name is not None and name in form._fields:
+        _add_error(form[name], sentence)
+        return None
+    return sentence
+
+
+# --- the request a form makes ----------------------------------------------------------------------
+
+def _start(form: MeetingForm, policy: BookingPolicy) -> datetime | None:
+    if form.day.data is None or form.start_time.data is None:
+        return None
+    return datetime.combine(form.day.data, form.start_time.data, policy.tz)
+
+
+def _room_id(form: MeetingForm) -> int | None:
+    return int(form.room_id.data) if form.mode.data in ROOM_MODES and form.room_id.data else None
+
+
+def _request(ctx: MeetingContext, form: MeetingForm, start: datetime) -> BookingRequest:
+    chosen = set(form.participant_ids.data or ())
+    arrivals = {pid: start + timedelta(minutes=field.data) for pid, field in form.arrival_fields()
+                if pid in chosen and field.data is not None}
+    override = bool(form.waiting_area_override.data)
+    return BookingRequest(
+        case_id=ctx.case.id, kind="meeting", mode=form.mode.data, start=start,
+        end=start + timedelta(minutes=form.duration.data), mediator_ids=tuple(form.mediator_ids.data or ()),
+        room_id=_room_id(form), participant_ids=tuple(p.id for p in ctx.selectable if p.id in chosen),
+        arrivals=arrivals, waiting_area_override=override,
+        waiting_area_reason=(form.waiting_area_reason.data or None) if override else None,
+        outside_hours=form.outside_hours.data or None,
+        video_url=(form.video_url.data or None) if form.mode.data == "video" else None)
+
+
+def _complete(ctx: MeetingContext, form: MeetingForm) -> bool:
+    """What the page asks before the engine is asked: a time, and someone of each side."""
+    ok = True
+    if form.day.data is None and not form.day.errors:
+        _add_error(form.day, _("Enter the date."))
+        ok = False
+    if form.start_time.data is None and not form.start_time.errors:
+        _add_error(form.start_time, _("Enter the start time."))
+        ok = False
+    roles = [p.role for p in ctx.selectable if p.id in set(form.participant_ids.data or ())]
+    if not is_joint(roles):
+        _add_error(form.participant_ids, _("Choose at least one person of each side: someone who was harmed "
+                                           "and someone who caused it."))
+        ok = False
+    if form.mode.data in ROOM_MODES and not form.room_id.data:
+        _add_error(form.room_id, _("A meeting at a location needs a room."))
+        ok = False
+    if form.waiting_area_override.data and not form.waiting_area_reason.data:
+        _add_error(form.waiting_area_reason, _("Give a reason to use this room anyway."))
+        ok = False
+    return ok
+
+
+@dataclass(frozen=True)
+class Times:
+    """One participant's own times at the meeting: what their messages tell them."""
+
+    name: str
+    role: str
+    arrival: datetime
+    departure: datetime
+
+
+class _DryRun(Exception):
+    def __init__(self, times: list[Times]) -> None:
+        super().__init__("rolled back on purpose")
+        self.times = times
+
+
+def _times(appointment: Appointment) -> list[Times]:
+    return [Times(a.participant.name, a.participant.role, a.arrival or appointment.start,
+                  a.departure or appointment.end) for a in appointment.attendances]
+
+
+def _check(req: BookingRequest, policy: BookingPolicy) -> list[Times]:
+    """Book exactly as "Plan" would, then roll everything back: the times, or the engine's refusal."""
+    try:
+        with writing() as (session, actor):
+            raise _DryRun(_times(booking.book(session, req, actor, utcnow(), policy=policy)))
+    except _DryRun as done:
+        return done.times
+
+
+# --- free times --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SlotDay:
+    day: date
+    slots: list[Slot]
+
+
+def _slot_days(slots: Iterable[Slot], policy: BookingPolicy) -> list[SlotDay]:
+    days: list[SlotDay] = []
+    for slot in slots:
+        day = slot.start.astimezone(policy.tz).date()
+        if not days or days[-1].day != day:
+            days.append(SlotDay(day, []))
+        days[-1].slots.append(slot)
+    return days
+
+
+def _search_from(form: MeetingForm, policy: BookingPolicy, now: datetime) -> datetime:
+    after = request.form.get("after")
+    if after:
+        try:
+            moment = datetime.fromisoformat(after)
+            if moment.tzinfo is not None:
+                return max(moment, now)
+        except ValueError:
+            pass
+    if form.day.data is not None:
+        return max(datetime.combine(form.day.data, time(0), policy.tz), now)
+    return now
+
+
+def _free_times(form: MeetingForm, policy: BookingPolicy) -> tuple[list[SlotDay], str | None]:
+    runtime, now = current(), utcnow()
+    begin = _search_from(form, policy, now)
+    try:
+        slots = find_available_slots(
+            db_session(), g.user, mediator_ids=list(form.mediator_ids.data or ()), room_id=_room_id(form),
+            location_id=None, duration=timedelta(minutes=form.duration.data), start=begin,
+            end=begin + SEARCH_SPAN, now=now, workdays=runtime.workdays, tz=policy.tz,
+            grid=timedelta(minutes=runtime.settings.slot_grid_minutes), min_notice=policy.min_notice,
+            limit=SLOTS_SHOWN)
+    except InvalidInput as exc:
+        field = exc.errors[0]["field"] if exc.errors else ""
+        if field == "mediator_ids":
+            _add_error(form.mediator_ids, _("Choose one or two active mediators of this case, yourself among them."))
+        else:
+            _add_error(form.room_id, _("This room cannot be used: it is no longer available."))
+        return [], None
+    later = slots[-1].start + timedelta(minutes=1) if len(slots) == SLOTS_SHOWN else None
+    return _slot_days(slots, policy), later.isoformat() if later else None
+
+
+# --- the meeting page ------------------------------------------------------------------------------
+
+def _render(ctx: MeetingContext, form: MeetingForm, policy: BookingPolicy, status: int = 200,
+            **extra: Any) -> tuple[str, int]:
+    by_id = {p.id: p for p in ctx.participants}
+    arrivals = [(by_id[pid], field) for pid, field in form.arrival_fields()]
+    return _page("plan.html", status, ctx=ctx, form=form, arrivals=arrivals, case_url=_case_url(ctx.case.id),
+                 may_override=g.user.sees_all_cases, arrival_gap=int(policy.arrival_gap.total_seconds() // 60),
+                 departure_gap=int(policy.departure_gap.total_seconds() // 60),
+                 arrivals_errors=getattr(form, "arrivals_errors", []), **extra)
+
+
+@desk_meeting.route("/cases/<int:case_id>/meeting", methods=["GET", "POST"])
+@login_required
+def plan(case_id: int) -> Any:
+    session = db_session()
+    try:
+        case = case_for(session, g.user, case_id)
+    except NotFound:
+        return _not_found()
+    policy = _policy()
+    ctx = MeetingContext.of(session, case)
+    if request.method == "GET":
+        return _render(ctx, _form(ctx, policy, submitted=False), policy)
+    form = _form(ctx, policy, submitted=True)
+    valid = form.validate()
+    slot = request.form.get("slot")
+    if slot is not None:  # a free time was picked: it fills in the date and start
+        try:
+            picked = datetime.fromisoformat(slot).astimezone(policy.tz)
+            form.day.data, form.start_time.data = picked.date(), picked.time().replace(second=0, microsecond=0)
+            form.day.raw_data, form.start_time.raw_data = [form.day.data.isoformat()], [picked.strftime("%H:%M")]
+            form.day.errors, form.start_time.errors = [], []
+        except ValueError:
+            _add_error(form.start_time, _("Choose one of the free times."))
+            valid = False
+    action = request.form.get("action") or ("find" if request.form.get("after") else "check")
+    if not valid or action not in ("find", "check", "plan"):
+        return _render(ctx, form, policy, 400)
+    if action == "find":
+        days, later = _free_times(form, policy)
+        return _render(ctx, form, policy, 200 if not form.errors else 400, days=days, later=later, searched=True)
+    if not _complete(ctx, form):
+        return _render(ctx, form, policy, 400)
+    start = _start(form, policy)
+    assert start is not None
+    req = _request(ctx, form, start)
+    if action == "check":
+        try:
+            times = _check(req, policy)
+        except Problem as exc:
+            return _render(ctx, form, policy, 409 if isinstance(exc, Conflict) else 400,
+                           refusal=_show_refusal(form, exc, policy))
+        return _render(ctx, form, policy, times=times, checked=True)
+    try:
+        with writing() as (write, actor):
+            appointment_id = booking.book(write, req, actor, utcnow(), policy=policy).id
+    except Problem as exc:
+        return _render(ctx, form, policy, 409 if isinstance(exc, Conflict) else 400,
+                       refusal=_show_refusal(form, exc, policy))
+    flash(_("The joint meeting is planned. Each party's messages give only their own arrival and departure."),
+          "success")
+    return redirect(url_for(".planned", appointment_id=appointment_id), 303)
+
+
+@desk_meeting.get("/meetings/<int:appointment_id>")
+@login_required
+def planned(appointment_id: int) -> Any:
+    """A planned meeting: each participant's own arrival and departure, as their messages give them."""
+    session = db_session()
+    try:
+        appointment = appointment_for(session, g.user, appointment_id)
+    except NotFound:
+        return _not_found()
+    room = session.get(Room, appointment.room_id) if appointment.room_id is not None else None
+    return _page("planned.html", appointment=appointment, room=room, times=_times(appointment),
+                 case_url=_case_url(appointment.case_id),
+                 appointment_url=_url("desk_booking.appointment", appointment_id=appointment.id))
+
+
+# --- withdrawal and its undo -------------------------------------------------------------------------
+
+def _back(participant: Participant) -> str:
+    return _case_url(participant.case_id) or url_for(".withdraw", participant_id=participant.id)
+
+
+def _confirmation(participant_id: int, load: Callable[[Session], Any], template: str,
+                  perform: Callable[[Session, Any, ConfirmForm], None], done: Callable[[Any], str],
+                  refusals: dict[type[Problem], Callable[[Any], str]], **context: Callable[[Any], Any]) -> Any:
+    """One confirmation page: GET shows `load`'s plan, a valid POST runs `perform` in one write
+    transaction and says `done`; a refusal in `refusals` changes nothing and comes back with its sentence."""
+    try:
+        plan_now = load(db_session())
+    except NotFound:
+        return _not_found()
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate():
+        try:
+            with writing() as (write, actor):
+                perform(write, actor, form)
+        except NotFound:
+            return _not_found()
+        except tuple(refusals) as exc:
+            flash(next(say for kind, say in refusals.items() if isinstance(exc, kind))(plan_now), "warning")
+            return redirect(request.path, 303)
+        flash(done(plan_now), "success")
+        return redirect(_back(plan_now.participant), 303)
+    return _page(template, 400 if request.method == "POST" else 200, plan=plan_now, form=form,
+                 case_url=_case_url(plan_now.participant.case_id),
+                 **{name: make(plan_now) for name, make in context.items()})
+
+
+@desk_meeting.route("/participants/<int:participant_id>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw(participant_id: int) -> Any:
+    return _confirmation(
+        participant_id, lambda session: withdrawal.plan_withdrawal(session, participant_id, g.user, utcnow()),
+        "withdraw.html",
+        lambda write, actor, form: withdrawal.withdraw(write, participant_id, actor, utcnow(),
+                                                       expected=form.expected.data),
+        lambda plan_now: ngettext("%(name)s has stopped. %(num)d appointment was cancelled.",
+                                  "%(name)s has stopped. %(num)d appointments were cancelled.",
+                                  len(plan_now.cancellations), name=plan_now.participant.name),
+        {withdrawal.PlanChanged: lambda _plan: _("What would happen has changed meanwhile. Nothing was done: look "
+                                                 "again at what happens now.")},
+        tasks=lambda plan_now: sum(len(c.informers) for c in plan_now.cancellations))
+
+
+@desk_meeting.route("/participants/<int:participant_id>/undo-withdrawal", methods=["GET", "POST"])
+@login_required
+def undo_withdrawal(participant_id: int) -> Any:
+    return _confirmation(
+        participant_id, lambda session: withdrawal.plan_undo(session, participant_id, g.user, utcnow()),
+        "undo.html", lambda write, actor, _form: withdrawal.undo_withdrawal(write, participant_id, actor, utcnow()),
+        lambda plan_now: _("%(name)s takes part again and can be planned.", name=plan_now.participant.name),
+        {Conflict: lambda plan_now: _("%(name)s has not stopped: there is nothing to undo.",
+                                      name=plan_now.participant.name)},
+        mediators=lambda plan_now: _mediator_names(db_session(), [t.mediator_id for t in plan_now.open_tasks]))
+
+
+def _mediator_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    wanted = sorted(set(ids))
+    return dict(session.execute(select(Mediator.id, Mediator.name).where(Mediator.id.in_(wanted))).all()) \
+        if wanted else {}
