@@ -45,7 +45,8 @@ from scheduler.contact import normalize_email, normalize_phone
 from scheduler.models import Appointment, Mediator, Participant
 from telephony.pages import phone_display
 
-desk_messages = Blueprint("desk_messages", __name__, template_folder="templates")
+desk_messages = Blueprint("desk_messages", __name__, template_folder="templates", static_folder="static",
+                          static_url_path="/static/desk_messages")
 
 OFFICE = ("admin", "coordinator")
 LIMIT = 200
@@ -287,10 +288,12 @@ def history(row: OutboxMessage) -> list[Step]:
              "cancelled": _("withdrawn"), "skipped": _("not sent")}.get(row.status)
     if final is not None:
         steps.append(Step(final, row.finished_at))
-    elif row.status in ("pending", "queued"):
-        steps.append(Step(_("waiting for its time") if row.status == "pending" and row.attempts == 0
-                          else _("being sent") if row.status == "queued" else _("will be tried again"),
-                          row.next_attempt_at if row.status == "pending" else None))
+    elif row.status == "queued":
+        steps.append(Step(_("being sent"), None))
+    elif row.attempts > 0:
+        steps.append(Step(_("will be tried again"), row.next_attempt_at))
+    elif len(steps) == 1:  # not planned for later: it goes in a moment
+        steps.append(Step(_("waiting to be sent"), None))
     return steps
 
 
@@ -308,11 +311,11 @@ def appointment(appointment_id: int) -> Any:
     people = {p.id: p for p in found.case.participants}
     mediators = {m.id: m for m in session.scalars(select(Mediator).where(
         Mediator.id.in_({m.mediator_id for m in messages if m.mediator_id})))}
-    keys = {m.idempotency_key for m in messages}
+    by_key = {m.idempotency_key: m.id for m in messages}
     rows = [dict(message=m, steps=history(m), participant=people.get(m.participant_id or 0),
                  mediator=mediators.get(m.mediator_id or 0),
                  reason=reason_of(m.last_error) if m.status in ("dead", "undelivered") else None,
-                 sent_again=again_key(m) in keys) for m in messages]
+                 sent_again=by_key.get(again_key(m))) for m in messages]
     return render_template(
         "notifications/desk/appointment.html", appointment=found, rows=rows, reason_words=REASON_WORDS,
         refusals=REFUSALS, office=g.user.role in OFFICE, again_form=SendAgainForm(formdata=None),

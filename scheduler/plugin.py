@@ -11,6 +11,7 @@ from scheduler.periodic import PERIODIC
 
 def install_web(app: Flask) -> None:
     from scheduler.api import api_bp
+    from scheduler.desk_admin import desk_admin
     from scheduler.desk_cases import desk_cases
     from scheduler.desk_reassign import desk_reassign
     from scheduler.desk_today import install_today
@@ -26,6 +27,7 @@ def install_web(app: Flask) -> None:
     install_today(app)  # the Today page and scheduler's figures on it
     app.register_blueprint(desk_cases)
     app.register_blueprint(desk_reassign)
+    app.register_blueprint(desk_admin)  # /admin: regions, mediators, locations and rooms, accounts
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf_exempt(app, api_bp)  # bearer tokens only: no browser form posts here
 
@@ -45,6 +47,7 @@ PLUGIN = Plugin(
     nav=(NavItem("desk_today.index", _l("Today"), order=11, roles=("coordinator", "admin")),
          NavItem("desk_week.mine", _l("My week"), order=12, roles=("mediator",)),
          NavItem("desk_cases.index", _l("Cases"), order=15),
-         NavItem("desk_reassign.index", _l("Sick mediator"), order=40, roles=("admin", "coordinator")),),
+         NavItem("desk_reassign.index", _l("Sick mediator"), order=40, roles=("admin", "coordinator")),
+         NavItem("desk_admin.index", _l("Administration"), order=90, roles=("admin", "coordinator")),),
     register_commands=register_commands,
 )

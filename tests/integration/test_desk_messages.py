@@ -117,7 +117,7 @@ def test_a_number_the_provider_refused_shows_in_words_and_is_fixed_and_sent_agai
     assert f'id="message-{world["confirmation"]}"' in html
     assert "The phone number does not exist or is not valid." in html
     assert world["name"] in html and "confirmation" in html and "text message" in html
-    assert f'/appointments/{world["appointment"]}/messages' in html  # the appointment, until its own page exists
+    assert f'/appointments/{world["appointment"]}' in html  # its page (or, until that exists, its messages)
     assert "21211" not in html  # words, not codes
 
     # Fix the number: through the participant service, which lifts the number's not-textable mark.
