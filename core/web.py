@@ -75,7 +75,12 @@ def install_web(app: Flask, packages: Iterable[str] = ()) -> None:
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_failed)
     install_fast_words(app, settings.tz)
-    app.jinja_env.globals.update(current_language=current_language, languages=LANGUAGES)
+    app.jinja_env.globals.update(current_language=current_language, languages=LANGUAGES, has_endpoint=has_endpoint)
+
+
+def has_endpoint(endpoint: str) -> bool:
+    """Whether a page exists in this app: a package links another's page only once it is plugged in."""
+    return endpoint in current_app.view_functions
 
 
 def csrf_exempt(app: Flask, *blueprints: Blueprint) -> None:

@@ -25,7 +25,7 @@ from core.db import utcnow
 from core.models import AuditEntry, User
 from core.problems import NotFound, Problem
 from core.runtime import current, db_session
-from core.web import label
+from core.web import has_endpoint, label
 from scheduler import casework
 from scheduler.access import case_for, participant_for, visible_cases
 from scheduler.api import writing
@@ -74,12 +74,6 @@ def register_case_callbacks(app: Flask, hooks: CaseCallbacks) -> None:
 
 def _callbacks() -> CaseCallbacks | None:
     return current_app.extensions.get(CALLBACKS_KEY)
-
-
-@desk_cases.app_template_global()
-def has_endpoint(name: str) -> bool:
-    """Whether a page exists (other areas' pages are linked only once they are there)."""
-    return name in current_app.view_functions
 
 
 # --- small helpers ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 import phonenumbers
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -30,7 +30,7 @@ from core.auth import login_required
 from core.models import User
 from core.problems import InvalidInput, NotFound, Problem
 from core.runtime import current, db_session
-from core.web import fmt_datetime, fmt_day, fmt_time, label
+from core.web import fmt_datetime, fmt_day, fmt_time, has_endpoint, label
 from scheduler.api import writing  # end the read transaction, then write with the actor loaded
 from scheduler.models import Case
 from telephony import clock, duty as duty_service, queue as callback_queue
@@ -74,11 +74,6 @@ def window(start: datetime, end: datetime) -> str:
     if start.astimezone(tz).date() == end.astimezone(tz).date():
         return f"{fmt_day(start)}, {fmt_time(start)}–{fmt_time(end)}"
     return f"{fmt_day(start)} {fmt_time(start)} – {fmt_day(end)} {fmt_time(end)}"
-
-
-def has_endpoint(endpoint: str) -> bool:
-    """Whether a page exists in this app (pages built by other packages are linked once they are there)."""
-    return endpoint in current_app.view_functions
 
 
 def is_overdue(row: CallbackRequest, now: Any) -> bool:
@@ -393,4 +388,3 @@ def _inject_overview() -> dict[str, Any]:
     return {"callback_overview": callback_overview}
 
 
-callback_pages_bp.add_app_template_global(has_endpoint, "has_endpoint")

@@ -100,13 +100,30 @@ def translate(package: str, words: dict[str, str | list[str]], name: str = "mess
         if source is None:
             raise KeyError(f"{package}: {msgid!r} is not used in its code or templates")
         if isinstance(source.id, tuple):
-            catalog.add(source.id, tuple(dutch) if isinstance(dutch, list) else (dutch, dutch))
+            if not isinstance(dutch, list) or len(dutch) != 2:
+                raise ValueError(f"{package}: {msgid!r} is a plural: give [singular, plural]")
+            catalog.add(source.id, tuple(dutch))
         else:
             catalog.add(source.id, dutch if isinstance(dutch, str) else dutch[0])
     path = catalog_path(package, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:
         write_po(handle, catalog, width=100, ignore_obsolete=True, include_lineno=False)
+
+
+def conflicts() -> list[str]:
+    """Msgids translated differently in two catalogs: all catalogs merge into one, so one would lose."""
+    seen: dict[str, set[tuple[str, str]]] = {}
+    for package in PACKAGES:
+        for path in sorted(catalog_path(package).parent.glob("*.po")):
+            with path.open("rb") as handle:
+                for message in read_po(handle, locale="nl"):
+                    if message.id and message.string:
+                        key = message.id if isinstance(message.id, str) else message.id[0]
+                        dutch = message.string if isinstance(message.string, str) else message.string[0]
+                        seen.setdefault(key, set()).add((dutch, str(path.relative_to(ROOT))))
+    return [f"{msgid!r}: " + "; ".join(f"{dutch} ({where})" for dutch, where in sorted(found))
+            for msgid, found in sorted(seen.items()) if len({dutch for dutch, _ in found}) > 1]
 
 
 def main(argv: list[str]) -> int:
@@ -122,6 +139,9 @@ def main(argv: list[str]) -> int:
             for msgid in missing(package):
                 print(f"{package}: no Dutch for {msgid!r}")
                 bad += 1
+        for clash in conflicts():
+            print(f"two Dutch words for {clash}")
+            bad += 1
         return 1 if bad else 0
     if command == "fill" and len(argv) in (3, 4):
         import json
