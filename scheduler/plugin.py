@@ -12,6 +12,7 @@ from scheduler.periodic import PERIODIC
 def install_web(app: Flask) -> None:
     from scheduler.api import api_bp
     from scheduler.desk_admin import desk_admin
+    from scheduler.desk_booking import desk_booking
     from scheduler.desk_cases import desk_cases
     from scheduler.desk_reassign import desk_reassign
     from scheduler.desk_today import install_today
@@ -24,6 +25,7 @@ def install_web(app: Flask) -> None:
     app.register_blueprint(staff_bp)
     app.register_blueprint(desk_meeting)  # /cases/<id>/meeting, withdraw and undo
     app.register_blueprint(desk_week)
+    app.register_blueprint(desk_booking)  # plan an intake, an appointment's page, reschedule, cancel
     install_today(app)  # the Today page and scheduler's figures on it
     app.register_blueprint(desk_cases)
     app.register_blueprint(desk_reassign)
