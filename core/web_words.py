@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from typing import Any
 
+import phonenumbers
 from babel import dates
 from flask import Flask
 from flask_babel import LazyString, get_locale, get_translations
@@ -48,6 +49,19 @@ def _pgettext(ctx: Context, context: str, message: str) -> str:
 @pass_context
 def _npgettext(ctx: Context, context: str, singular: str, plural: str, n: int) -> str:
     return _catalog(ctx).unpgettext(context, singular, plural, n)
+
+
+def phone_display(number: str | None) -> str:
+    """Readable: Dutch numbers as dialled in the Netherlands, others with their country code."""
+    if not number:
+        return ""
+    try:
+        parsed = phonenumbers.parse(number, "NL")
+    except phonenumbers.NumberParseException:
+        return number
+    fmt = (phonenumbers.PhoneNumberFormat.NATIONAL if phonenumbers.region_code_for_number(parsed) == "NL"
+           else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(parsed, fmt)
 
 
 def install_fast_words(app: Flask, tz: tzinfo) -> None:
@@ -100,6 +114,6 @@ def install_fast_words(app: Flask, tz: tzinfo) -> None:
         return dates.format_date(value, "full" if format == "long" else format, locale=_locale(ctx))
 
     app.jinja_env.filters.update(label=label, fmt_datetime=fmt_datetime, fmt_date=fmt_date, fmt_time=fmt_time,
-                                 fmt_day=fmt_day)
+                                 fmt_day=fmt_day, phone=phone_display)
     app.jinja_env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=True,
                                             pgettext=_pgettext, npgettext=_npgettext)

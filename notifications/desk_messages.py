@@ -43,7 +43,7 @@ from scheduler.access import appointment_for
 from scheduler.api import writing
 from scheduler.contact import normalize_email, normalize_phone
 from scheduler.models import Appointment, Mediator, Participant
-from telephony.pages import phone_display
+from core.web_words import phone_display
 
 desk_messages = Blueprint("desk_messages", __name__, template_folder="templates", static_folder="static",
                           static_url_path="/static/desk_messages")

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-import phonenumbers
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -31,6 +30,7 @@ from core.models import User
 from core.problems import InvalidInput, NotFound, Problem
 from core.runtime import current, db_session
 from core.web import fmt_datetime, fmt_day, fmt_time, has_endpoint, label
+from core.web_words import phone_display
 from scheduler.api import writing  # end the read transaction, then write with the actor loaded
 from scheduler.models import Case
 from telephony import clock, duty as duty_service, queue as callback_queue
@@ -49,19 +49,6 @@ WHEN = "EEE d MMM, HH:mm"  # "ma 30 nov, 10:00" / "Mon 30 Nov, 10:00": a queue's
 
 
 # --- shared helpers ------------------------------------------------------------------------
-
-def phone_display(number: str | None) -> str:
-    """Readable: Dutch numbers as dialled in the Netherlands, others with their country code."""
-    if not number:
-        return ""
-    try:
-        parsed = phonenumbers.parse(number, "NL")
-    except phonenumbers.NumberParseException:
-        return number
-    fmt = (phonenumbers.PhoneNumberFormat.NATIONAL if phonenumbers.region_code_for_number(parsed) == "NL"
-           else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    return phonenumbers.format_number(parsed, fmt)
-
 
 def when(moment: datetime | None) -> str:
     """A time in a list: weekday, day, month and time in the office's zone, in the page's language."""
