@@ -47,7 +47,7 @@ desk_meeting = Blueprint("desk_meeting", __name__, template_folder="templates", 
                          static_url_path="/static/desk_meeting")
 TEMPLATES = "scheduler/desk/meeting/"
 SEARCH_SPAN = timedelta(weeks=4)
-SLOTS_SHOWN = 12
+DAYS_SHOWN, SLOTS_PER_DAY = 5, 8  # a few days' worth, not one morning's quarter-hours
 
 
 # --- small helpers ---------------------------------------------------------------------------------
@@ -301,13 +301,14 @@ class SlotDay:
 
 
 def _slot_days(slots: Iterable[Slot], policy: BookingPolicy) -> list[SlotDay]:
+    """The free times by local day, at most SLOTS_PER_DAY a day spread over the day (not just its first hours)."""
     days: list[SlotDay] = []
     for slot in slots:
         day = slot.start.astimezone(policy.tz).date()
         if not days or days[-1].day != day:
             days.append(SlotDay(day, []))
         days[-1].slots.append(slot)
-    return days
+    return [SlotDay(d.day, d.slots[::-(-len(d.slots) // SLOTS_PER_DAY)]) for d in days]
 
 
 def _search_from(form: MeetingForm, policy: BookingPolicy, now: datetime) -> datetime:
@@ -333,7 +334,7 @@ def _free_times(form: MeetingForm, policy: BookingPolicy) -> tuple[list[SlotDay]
             location_id=None, duration=timedelta(minutes=form.duration.data), start=begin,
             end=begin + SEARCH_SPAN, now=now, workdays=runtime.workdays, tz=policy.tz,
             grid=timedelta(minutes=runtime.settings.slot_grid_minutes), min_notice=policy.min_notice,
-            limit=SLOTS_SHOWN)
+            limit=None)
     except InvalidInput as exc:
         field = exc.errors[0]["field"] if exc.errors else ""
         if field == "mediator_ids":
@@ -341,8 +342,11 @@ def _free_times(form: MeetingForm, policy: BookingPolicy) -> tuple[list[SlotDay]
         else:
             _add_error(form.room_id, _("This room cannot be used: it is no longer available."))
         return [], None
-    later = slots[-1].start + timedelta(minutes=1) if len(slots) == SLOTS_SHOWN else None
-    return _slot_days(slots, policy), later.isoformat() if later else None
+    days = _slot_days(slots, policy)
+    if len(days) <= DAYS_SHOWN:
+        return days, None
+    later = datetime.combine(days[DAYS_SHOWN].day, time(0), policy.tz)  # "later" starts at the next day
+    return days[:DAYS_SHOWN], later.isoformat()
 
 
 # --- the meeting page ------------------------------------------------------------------------------
