@@ -113,12 +113,13 @@ def _session_user(db: Session) -> User | None:
         return None
     runtime, now = current(), utcnow()
     lifetimes = sessions.Lifetimes.of(runtime.settings)
-    row = sessions.find(db, token)
+    found = sessions.find_with_user(db, token)
+    row = found[0] if found is not None else None
     live = row is not None and sessions.is_live(row, now, lifetimes)
     if row is not None and row.ended_at is None and not live:  # idle or too old: over for good
         with runtime.db.write_session() as write:
             sessions.end(write, token, now)
-    user = db.get(User, row.user_id) if row is not None and live else None
+    user = found[1] if found is not None and live else None
     if row is None or user is None or not user.active:
         web_session.pop("sid", None)
         return None
