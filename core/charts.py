@@ -15,6 +15,7 @@ just shows what the packages gave, in their `order`.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Callable, Iterable, Sequence
@@ -221,10 +222,12 @@ def hours_by_week(spans: Iterable[tuple[datetime, datetime]], first_monday: date
     bounds = [local_start(first_monday + timedelta(days=7 * w), tz) for w in range(weeks + 1)]
     hours = [0.0] * weeks
     for start, end in spans:
-        for w in range(weeks):
+        w = max(bisect_right(bounds, start) - 1, 0)  # the week it starts in (or the first)
+        while w < weeks and bounds[w] < end:
             overlap = (min(end, bounds[w + 1]) - max(start, bounds[w])).total_seconds()
             if overlap > 0:
                 hours[w] += overlap / 3600
+            w += 1
     return hours
 
 

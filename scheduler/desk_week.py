@@ -9,24 +9,27 @@ and any room's week, where bookings of cases not theirs show only as
 event (Pendel never stores its summary or place anyway). `?week=2026-W13`
 picks the ISO week; anything else is a 400 that says how to write one.
 
-Loading is one query per kind of row (appointments, their mediators, busy
-blocks, the chooser's mediators and rooms); scheduler.week_layout places
-them on the days.
+Loading is two statements whatever the week holds: its rows (appointments
+with their other mediators, and busy blocks, as one UNION ALL) and the
+chooser (mediators and rooms, with the week's own name); then
+scheduler.week_layout places the rows on the days.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, Sequence
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import exists, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, String, and_, bindparam, exists, literal, null, or_, select, union_all
+from sqlalchemy.orm import Session, aliased
 
 from core.auth import login_required
-from core.db import utcnow
+from core.db import UTCDateTime, utcnow
 from core.runtime import current, db_session
+from core.web import label
 from scheduler.access import own_mediator_id
 from scheduler.models import (Appointment, BusyBlock, Case, Location, Mediator, MediatorTask, Room,
                               appointment_mediators, case_mediators)
@@ -47,6 +50,7 @@ class Shown:
     kind: str
     mode: str
     status: str
+    what: str  # kind and mode in words: "intake · op locatie"
     room: str | None
     mediators: tuple[str, ...]  # the others on it (the week's own mediator left out)
     case_url: str | None
@@ -81,59 +85,56 @@ def mine() -> Any:
     chosen = _chosen_redirect()
     if chosen is not None:
         return chosen
-    own = own_mediator_id(session, g.user)
     try:
         monday = _requested_monday()
     except BadWeek as exc:
         return _bad_week(str(exc))
+    own = own_mediator_id(session, g.user)
     if own is None:
-        return render_template(TEMPLATES + "choose.html", **_chooser(session, own), week=_week_arg())
-    mediator = session.get(Mediator, own)
-    assert mediator is not None
-    return _render(session, Subject("mediator", own, mediator.name, own=True), monday, own, notes=True)
+        return render_template(TEMPLATES + "choose.html", **_chooser(session, None).lists(), week=_week_arg())
+    return _render(session, "mediator", own, monday, own, notes=True)
 
 
 @desk_week.get("/mediators/<int:mediator_id>/week")
 @login_required
 def mediator(mediator_id: int) -> Any:
     session = db_session()
-    own = own_mediator_id(session, g.user)
-    row = session.get(Mediator, mediator_id)
-    if row is None or not (g.user.sees_all_cases or own == mediator_id):
+    own = None if g.user.sees_all_cases else own_mediator_id(session, g.user)  # the office sees anyone's week
+    if not (g.user.sees_all_cases or own == mediator_id):
         return _not_found()
     try:
         monday = _requested_monday()
     except BadWeek as exc:
         return _bad_week(str(exc))
-    return _render(session, Subject("mediator", row.id, row.name, own=own == row.id), monday, own)
+    return _render(session, "mediator", mediator_id, monday, own)
 
 
 @desk_week.get("/rooms/<int:room_id>/week")
 @login_required
 def room(room_id: int) -> Any:
     session = db_session()
-    found = session.execute(select(Room.id, Room.name, Location.name).join(Location, Location.id == Room.location_id)
-                            .where(Room.id == room_id)).first()
-    if found is None:
-        return _not_found()
     try:
         monday = _requested_monday()
     except BadWeek as exc:
         return _bad_week(str(exc))
-    own = own_mediator_id(session, g.user)
-    return _render(session, Subject("room", found[0], f"{found[1]} · {found[2]}"), monday, own)
+    own = None if g.user.sees_all_cases else own_mediator_id(session, g.user)
+    return _render(session, "room", room_id, monday, own)
 
 
 # --- loading and laying out ----------------------------------------------------------------------------
 
-def _render(session: Session, subject: Subject, monday: date, viewer_mediator_id: int | None,
+def _render(session: Session, kind: str, subject_id: int, monday: date, viewer_mediator_id: int | None,
             notes: bool = False) -> Any:
+    choices = _chooser(session, viewer_mediator_id, (kind, subject_id))
+    name = choices.names.get((kind, subject_id))
+    if name is None:
+        return _not_found()
+    subject = Subject(kind, subject_id, name, own=kind == "mediator" and subject_id == viewer_mediator_id)
     tz = current().settings.tz
     now = utcnow()
     start, end = week_bounds(monday, tz)
-    entries = _appointment_entries(session, subject, viewer_mediator_id, start, end, now) \
-        + _busy_entries(session, subject, start, end)
-    week = build_week(monday, tz, entries, today=now.astimezone(tz).date())
+    week = build_week(monday, tz, _entries(session, subject, viewer_mediator_id, start, end, now),
+                      today=now.astimezone(tz).date())
     if subject.own:
         heading = _("My week")
     elif subject.kind == "room":
@@ -142,52 +143,87 @@ def _render(session: Session, subject: Subject, monday: date, viewer_mediator_id
         heading = _("Week of %(name)s", name=subject.name)
     context: dict[str, Any] = dict(subject=subject, week=week, heading=heading,
                                    this_week=week_code(now.astimezone(tz).date()), links=_week_links(subject, week),
-                                   kinds={p.kind for day in week.days for p in day.pieces},
-                                   **_chooser(session, viewer_mediator_id))
+                                   kinds={p.kind for day in week.days for p in day.pieces}, **choices.lists())
     if notes:
         context.update(_notes(session, subject.id))
     return render_template(TEMPLATES + "week.html", **context)
 
 
-def _appointment_entries(session: Session, subject: Subject, viewer_mediator_id: int | None, start: datetime,
-                         end: datetime, now: datetime) -> list[Entry]:
-    if g.user.sees_all_cases:
-        visible: Any = literal(True)
-    else:
-        visible = exists().where(case_mediators.c.case_id == Appointment.case_id,
-                                 case_mediators.c.mediator_id == (viewer_mediator_id or 0))
-    if subject.kind == "mediator":
+def _entries(session: Session, subject: Subject, viewer_mediator_id: int | None, start: datetime, end: datetime,
+             now: datetime) -> list[Entry]:
+    rows = session.execute(_week_rows(subject.kind, g.user.sees_all_cases),
+                           {"subject": subject.id, "viewer": viewer_mediator_id or 0, "start": start, "end": end}).all()
+    return _to_entries(rows, subject, now)
+
+
+@lru_cache(maxsize=None)
+def _week_rows(kind: str, sees_all: bool) -> Any:
+    """The week's appointments and imported busy time, as one statement (built once per kind of page).
+
+    An appointment comes once per other mediator on it (their names are shown
+    with it); busy blocks bring only their span: Pendel stores no summary, and
+    their uid is none of the page's business. `visible`: whether the viewer
+    may see the appointment's case (scheduler.access's rule, in SQL).
+    """
+    subject, start, end = bindparam("subject"), bindparam("start"), bindparam("end")
+    visible: Any = literal(True) if sees_all else exists().where(
+        case_mediators.c.case_id == Appointment.case_id, case_mediators.c.mediator_id == bindparam("viewer"))
+    others, other = appointment_mediators.alias("others"), aliased(Mediator)
+    if kind == "mediator":
         owner = Appointment.id.in_(select(appointment_mediators.c.appointment_id)
-                                   .where(appointment_mediators.c.mediator_id == subject.id))
+                                   .where(appointment_mediators.c.mediator_id == subject))
+        with_others = and_(others.c.appointment_id == Appointment.id, others.c.mediator_id != subject)
+        busy_owner = BusyBlock.mediator_id == subject
     else:
-        owner = Appointment.room_id == subject.id
-    rows = session.execute(
-        select(Appointment.id, Appointment.kind, Appointment.mode, Appointment.status, Appointment.start,
-               Appointment.end, Appointment.hold_expires_at, Appointment.cancel_reason, Appointment.case_id,
-               Case.reference, Room.name.label("room"), Location.name.label("location"), visible.label("visible"))
+        owner = Appointment.room_id == subject
+        with_others = others.c.appointment_id == Appointment.id
+        busy_owner = BusyBlock.room_id == subject
+    text, no_time = null().cast(String), null().cast(UTCDateTime)
+    appointments = (
+        select(literal("appointment").label("source"), Appointment.id, Appointment.start.label("starts_at"),
+               Appointment.end.label("ends_at"), Appointment.kind, Appointment.mode, Appointment.status,
+               Appointment.hold_expires_at, Appointment.cancel_reason, Appointment.case_id, Case.reference,
+               Room.name.label("room"), Location.name.label("location"), visible.label("visible"),
+               other.name.label("other"))
         .join(Case, Case.id == Appointment.case_id)
         .outerjoin(Room, Room.id == Appointment.room_id).outerjoin(Location, Location.id == Room.location_id)
-        .where(owner, Appointment.start < end, Appointment.end > start)
-        .order_by(Appointment.start, Appointment.id)).all()
-    shown = [r for r in rows if _shown(r, now) is not None]
-    names = _mediator_names(session, [r.id for r in shown if r.visible],
-                            leave_out=subject.id if subject.kind == "mediator" else None)
+        .outerjoin(others, with_others).outerjoin(other, other.id == others.c.mediator_id)
+        .where(owner, Appointment.start < end, Appointment.end > start))
+    busy = (select(literal("busy"), BusyBlock.id, BusyBlock.starts_at, BusyBlock.ends_at, text, text, text, no_time,
+                   text, null().cast(Integer), text, text, text, literal(False), text)
+            .where(busy_owner, BusyBlock.starts_at < end, BusyBlock.ends_at > start))
+    return union_all(appointments, busy).order_by("starts_at", "id", "other")
+
+
+def _to_entries(rows: Sequence[Any], subject: Subject, now: datetime) -> list[Entry]:
     case_link, appointment_link = _has("desk_cases.show"), _has("desk_booking.appointment")
-    entries = []
-    for r in shown:
-        kind = _shown(r, now)
-        assert kind is not None
-        if not r.visible:
-            entries.append(Entry("occupied", r.start, r.end, None, sort_key=r.id))
+    words: dict[tuple[str, str], str] = {}  # kind and mode in words, translated once per pair
+    names: dict[int, list[str]] = {}
+    for r in rows:
+        if r.source == "appointment" and r.other:
+            names.setdefault(r.id, []).append(r.other)
+    entries, seen = [], set()
+    for r in rows:
+        if r.source == "busy":
+            entries.append(Entry("busy", r.starts_at, r.ends_at, None, sort_key=r.id))
             continue
-        detail = Shown(
-            r.id, r.reference, r.kind, r.mode, r.status,
+        kind = _shown(r, now)
+        if kind is None or r.id in seen:
+            continue
+        seen.add(r.id)
+        if not r.visible:  # someone else's case: the time only
+            entries.append(Entry("occupied", r.starts_at, r.ends_at, None, sort_key=r.id))
+            continue
+        what = words.get((r.kind, r.mode))
+        if what is None:
+            what = words[r.kind, r.mode] = f"{label(r.kind, 'appointment_kind')} · {label(r.mode, 'mode')}"
+        entries.append(Entry(kind, r.starts_at, r.ends_at, Shown(
+            r.id, r.reference, r.kind, r.mode, r.status, what,
             f"{r.room} · {r.location}" if r.room and subject.kind == "mediator" else None,
-            tuple(names.get(r.id, ())),
+            tuple(sorted(names.get(r.id, ()))),
             url_for("desk_cases.show", case_id=r.case_id) if case_link else None,
             url_for("desk_booking.appointment", appointment_id=r.id) if appointment_link else None,
-            r.hold_expires_at if r.status == "held" else None)
-        entries.append(Entry(kind, r.start, r.end, detail, sort_key=r.id))
+            r.hold_expires_at if r.status == "held" else None), sort_key=r.id))
     return entries
 
 
@@ -207,38 +243,43 @@ def _shown(row: Any, now: datetime) -> str | None:
     return "appointment" if row.visible else "occupied"
 
 
-def _mediator_names(session: Session, appointment_ids: Sequence[int], leave_out: int | None) -> dict[int, list[str]]:
-    if not appointment_ids:
-        return {}
-    names: dict[int, list[str]] = {}
-    query = (select(appointment_mediators.c.appointment_id, Mediator.name)
-             .join(Mediator, Mediator.id == appointment_mediators.c.mediator_id)
-             .where(appointment_mediators.c.appointment_id.in_(appointment_ids))
-             .order_by(appointment_mediators.c.appointment_id, Mediator.name))
-    if leave_out is not None:
-        query = query.where(Mediator.id != leave_out)
-    for appointment_id, name in session.execute(query):
-        names.setdefault(appointment_id, []).append(name)
-    return names
+@dataclass(frozen=True)
+class Choices:
+    mediators: list[Any]
+    rooms: list[Any]
+    names: dict[tuple[str, int], str]  # the week's subject too, also when it is no longer active
+
+    def lists(self) -> dict[str, list[Any]]:
+        return {"mediators": self.mediators, "rooms": self.rooms}
 
 
-def _busy_entries(session: Session, subject: Subject, start: datetime, end: datetime) -> list[Entry]:
-    owner = BusyBlock.mediator_id if subject.kind == "mediator" else BusyBlock.room_id
-    # Only the span: a busy block carries no summary, and the uid is none of the page's business.
-    rows = session.execute(select(BusyBlock.starts_at, BusyBlock.ends_at, BusyBlock.id)
-                           .where(owner == subject.id, BusyBlock.starts_at < end, BusyBlock.ends_at > start)).all()
-    return [Entry("busy", r.starts_at, r.ends_at, None, sort_key=r.id) for r in rows]
+def _chooser(session: Session, viewer_mediator_id: int | None,
+             subject: tuple[str, int] = ("", 0)) -> Choices:
+    """The mediators (the office sees all; a mediator only themselves) and the rooms to switch to, and the
+    name of the week's own mediator or room, in one statement."""
+    kind, subject_id = subject
+    rows = session.execute(_choices(g.user.sees_all_cases), {
+        "mediator": subject_id if kind == "mediator" else 0, "room": subject_id if kind == "room" else 0,
+        "viewer": viewer_mediator_id or 0}).all()
+    names = {(r.what, r.id): r.name if r.what == "mediator" else f"{r.name} · {r.location}" for r in rows}
+    live = [r for r in rows if r.active]
+    return Choices(sorted((r for r in live if r.what == "mediator"), key=lambda r: (r.name, r.id)),
+                   sorted((r for r in live if r.what == "room"), key=lambda r: (r.location, r.name, r.id)), names)
 
 
-def _chooser(session: Session, viewer_mediator_id: int | None) -> dict[str, Any]:
-    """The mediators (the office sees all; a mediator only themselves) and the rooms to switch to."""
-    query = select(Mediator.id, Mediator.name).where(Mediator.active.is_(True)).order_by(Mediator.name, Mediator.id)
-    if not g.user.sees_all_cases:
-        query = query.where(Mediator.id == (viewer_mediator_id or 0))
-    rooms = session.execute(select(Room.id, Room.name, Location.name.label("location"))
-                            .join(Location, Location.id == Room.location_id).where(Room.active.is_(True))
-                            .order_by(Location.name, Room.name, Room.id)).all()
-    return {"mediators": session.execute(query).all(), "rooms": rooms}
+@lru_cache(maxsize=None)
+def _choices(sees_all: bool) -> Any:
+    """Active mediators (a mediator: only themselves) and rooms, plus the week's own even when inactive."""
+    mediators = select(literal("mediator").label("what"), Mediator.id, Mediator.name,
+                       null().cast(String).label("location"), Mediator.active)
+    if sees_all:
+        mediators = mediators.where(or_(Mediator.active.is_(True), Mediator.id == bindparam("mediator")))
+    else:
+        mediators = mediators.where(Mediator.id == bindparam("viewer"))
+    rooms = (select(literal("room"), Room.id, Room.name, Location.name, Room.active)
+             .join(Location, Location.id == Room.location_id)
+             .where(or_(Room.active.is_(True), Room.id == bindparam("room"))))
+    return union_all(mediators, rooms)
 
 
 def _notes(session: Session, mediator_id: int) -> dict[str, Any]:

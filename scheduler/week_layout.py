@@ -92,6 +92,15 @@ class Piece:
         return self.entry.kind
 
     @property
+    def start_text(self) -> str:
+        """"09:30": the piece's local start as the pages write times (fmt_time's HH:mm, without Babel's cost)."""
+        return f"{self.start.hour:02d}:{self.start.minute:02d}"
+
+    @property
+    def end_text(self) -> str:
+        return f"{self.end.hour:02d}:{self.end.minute:02d}"
+
+    @property
     def detail(self) -> Any:
         return self.entry.detail
 

@@ -126,6 +126,10 @@ def test_hours_by_week_cuts_spans_at_local_monday_midnight() -> None:
     start = datetime(2026, 12, 13, 22, tzinfo=AMS)  # Sunday 22:00 to Monday 02:00
     spans = [(start, start + timedelta(hours=4)), (datetime(2026, 12, 9, 9, tzinfo=AMS), datetime(2026, 12, 9, 10, 30, tzinfo=AMS))]
     assert hours_by_week(spans, monday, 2, AMS) == [3.5, 2.0]
+    before, after = datetime(2026, 12, 6, 23, tzinfo=AMS), datetime(2026, 12, 21, 1, tzinfo=AMS)
+    assert hours_by_week([(before, before + timedelta(hours=2)), (after, after + timedelta(hours=1))],
+                         monday, 2, AMS) == [1.0, 0.0]  # only the part inside the weeks counts
+    assert hours_by_week([(before, after)], monday, 2, AMS) == [168.0, 168.0]
 
 
 def test_dashboard_panels_come_from_every_provider_in_order() -> None:
