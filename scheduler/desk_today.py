@@ -43,6 +43,11 @@ def install_today(app: Flask) -> None:
 def index() -> Any:
     if not g.user.sees_all_cases:
         return render_template(TEMPLATES + "office_only.html"), 403
+    return today_page()
+
+
+def today_page() -> Any:
+    """The office's day (also the home page of coordinators and admins: scheduler/pages.py)."""
     session = db_session()
     clock = DashboardClock(utcnow(), current().settings.tz)
     tasks = session.scalars(select(MediatorTask).where(MediatorTask.done_at.is_(None))

@@ -81,6 +81,11 @@ class BadWeek(Exception):
 @desk_week.get("/week")
 @login_required
 def mine() -> Any:
+    return own_week()
+
+
+def own_week() -> Any:
+    """The signed-in person's own week (also the home page of a mediator: scheduler/pages.py)."""
     session = db_session()
     chosen = _chosen_redirect()
     if chosen is not None:
@@ -311,7 +316,8 @@ def _requested_monday() -> date:
 
 def _chosen_redirect() -> Any:
     """The chooser is a GET form (no script needed): /week?mediator=3 or ?room=2 goes to that week."""
-    for field, endpoint, key in (("mediator", ".mediator", "mediator_id"), ("room", ".room", "room_id")):
+    for field, endpoint, key in (("mediator", "desk_week.mediator", "mediator_id"),
+                                 ("room", "desk_week.room", "room_id")):
         value = request.args.get(field)
         if value is None:
             continue
@@ -323,11 +329,11 @@ def _chosen_redirect() -> Any:
 
 def _week_links(subject: Subject, week: Week) -> dict[str, str]:
     if subject.own:
-        endpoint, args = ".mine", {}
+        endpoint, args = "desk_week.mine", {}
     elif subject.kind == "mediator":
-        endpoint, args = ".mediator", {"mediator_id": subject.id}
+        endpoint, args = "desk_week.mediator", {"mediator_id": subject.id}
     else:
-        endpoint, args = ".room", {"room_id": subject.id}
+        endpoint, args = "desk_week.room", {"room_id": subject.id}
     return {"previous": url_for(endpoint, week=week.previous, **args),
             "next": url_for(endpoint, week=week.next, **args),
             "this": url_for(endpoint, **args)}
@@ -341,7 +347,7 @@ def _bad_week(value: str) -> Any:
     example = week_code(utcnow().astimezone(current().settings.tz).date())
     message = _("“%(value)s” is not a week. Write the year, a W and the week number, for example %(example)s.",
                 value=value, example=example)
-    return render_template(TEMPLATES + "bad_week.html", message=message, this_week=url_for(request.endpoint or ".mine",
+    return render_template(TEMPLATES + "bad_week.html", message=message, this_week=url_for(request.endpoint or "desk_week.mine",
                            **(request.view_args or {}))), 400
 
 

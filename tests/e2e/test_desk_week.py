@@ -108,7 +108,7 @@ def test_a_mediator_lands_on_a_printable_week(database: Database, live_url: str,
     with database.write_session() as s:
         _fill_office(s)
     sign_in(page, live_url, "anouk.devries@example.org", DEMO_PASSWORD)
-    assert page.url == f"{live_url}/week"
+    assert page.url == f"{live_url}/"  # home is the own week
     page.wait_for_selector("h1:text('Mijn week')")
     assert page.locator(".week .day").count() == 7
     assert page.locator(".week .item.busy").count() >= 4
@@ -134,7 +134,7 @@ def test_the_office_lands_on_today(database: Database, live_url: str, page: Any)
         _fill_office(s)
         create_user(s, "coord@example.org", "Coco", "coordinator", PASSWORD)
     sign_in(page, live_url, "coord@example.org", PASSWORD)
-    assert page.url == f"{live_url}/today"
+    assert page.url == f"{live_url}/"  # home is Today
     page.wait_for_selector("h1:text('Vandaag')")
     assert page.locator("figure.chart svg[role=img]").count() == 4
     look(page, "today")

@@ -24,6 +24,7 @@ def test_coordinator_signs_in_and_sees_all_cases(database: Database, live_url: s
     _sign_in(page, live_url, user.email, "a long enough password")
     page.wait_for_selector("h1")
     assert page.url == f"{live_url}/"
+    page.goto(f"{live_url}/cases")  # home is Today, the office's dashboard; the cases are on their list
     text = page.inner_text("main")
     assert all(ref in text for ref in ("HB-2026-0001", "HB-2026-0002", "HB-2026-0003"))
     page.click("header >> text=Afmelden")
@@ -44,7 +45,8 @@ def test_mediator_sees_only_own_cases_and_wrong_password_is_refused(database: Da
     page.fill("#email", "anouk.devries@example.org")
     page.fill("#password", DEMO_PASSWORD)
     page.click("main button[type=submit]")
-    page.wait_for_selector("text=Overzicht")
+    page.wait_for_selector("h1:text('Mijn week')")  # a mediator's home is their own week
+    page.goto(f"{live_url}/cases")
     text = page.inner_text("main")
     assert "HB-2026-0001" in text
     assert "HB-2026-0002" not in text and "HB-2026-0003" not in text

@@ -201,7 +201,7 @@ def test_right_password_signs_in_and_shows_the_overview(client: Any, database: D
     home = client.get("/")
     assert home.status_code == 200
     html = home.get_data(as_text=True)
-    assert "Overzicht" in html and "Co Ördinator" in html
+    assert "Vandaag" in html and "Co Ördinator" in html  # the office's home is Today
     assert 'action="/logout"' in html
 
 

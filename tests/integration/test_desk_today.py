@@ -157,14 +157,17 @@ def test_home_sends_a_mediator_to_their_week_and_the_office_to_today(client: Any
     with database.write_session() as s:
         mediator, _ = f.staff(s, "mediator", f.mediator(s))
     _sign_in(client, mediator)
-    assert client.get("/").headers["Location"] == "/week"
+    home = client.get("/")  # shown at "/" itself: the one address to come home to
+    assert home.status_code == 200 and "<h1>Mijn week</h1>" in home.get_data(as_text=True)
     nav = client.get("/week").get_data(as_text=True)
     assert 'aria-current="page">Mijn week</a>' in nav and ">Vandaag</a>" not in nav
     response = client.get("/today")  # the office's figures are the office's
     assert response.status_code == 403 and "<svg" not in response.get_data(as_text=True)
     client.post("/logout")
     _sign_in(client, coordinator)
-    assert client.get("/").headers["Location"] == "/today"
+    home = client.get("/")
+    assert home.status_code == 200 and "Vandaag" in home.get_data(as_text=True)
+    assert home.get_data(as_text=True).count('<figure class="chart"') == 4
     page = client.get("/today").get_data(as_text=True)
     assert 'aria-current="page">Vandaag</a>' in page and ">Mijn week</a>" not in page
 
