@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from core.auth import login_required
@@ -138,33 +138,69 @@ def _page_number() -> int:
     return int(raw) if raw.isdigit() and 0 < int(raw) < 100000 else 1
 
 
+@dataclass(frozen=True)
+class CaseRow:
+    """A case as the list shows it: its words are looked up from the filters' lists, not loaded per case."""
+    id: int
+    reference: str
+    kind: str
+    status: str
+    created_at: datetime
+    region: str
+    mediators: list[str]
+    overdue: bool
+
+
+def _list_rows(session: Session, query: Any, now: datetime, number: int) -> list[Any]:
+    """One page of the list in one query: each case with its region's id, its mediators' ids, whether it is
+    overdue, and how many cases pass the filters (every row carries the count)."""
+    settings = current().settings
+    filtered = query.order_by(None).with_only_columns(Case.id).subquery()
+    mediator_ids = (select(func.aggregate_strings(cast(case_mediators.c.mediator_id, String), ","))
+                    .where(case_mediators.c.case_id == Case.id).scalar_subquery())
+    region_id = select(case_regions.c.region_id).where(case_regions.c.case_id == Case.id).scalar_subquery()
+    overdue = overdue_clause(now, settings.intake_norm_working_days, current().workdays, settings.tz)
+    total = select(func.count()).select_from(filtered).scalar_subquery()
+    return list(session.execute(query.with_only_columns(
+        Case.id, Case.reference, Case.kind, Case.status, Case.created_at, region_id.label("region_id"),
+        mediator_ids.label("mediator_ids"), overdue.label("overdue"), total.label("total"))
+        .limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)))
+
+
 @desk_cases.get("/cases")
 @login_required
 def index() -> Any:
     session, now = db_session(), utcnow()
     form = CaseFilterForm(request.args)
-    form.mediator.choices = mediator_choices(session.scalars(select(Mediator).order_by(Mediator.name)),
-                                             _l("any mediator"))
-    form.region.choices = region_choices(_regions(session), _l("any region"))
+    mediators = list(session.execute(select(Mediator.id, Mediator.name, Mediator.active).order_by(Mediator.name)))
+    regions = list(session.execute(select(Region.id, Region.name).order_by(Region.name)))
+    form.mediator.choices = mediator_choices(mediators, _l("any mediator"))
+    form.region.choices = region_choices(regions, _l("any region"))
     if not form.validate():  # an unknown value in the address: show everything rather than guess
         return redirect(url_for(".index"))
     query = filtered_cases(session, g.user, form, now)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    number = _page_number()
+    rows = _list_rows(session, query, now, number)
+    if rows:
+        total = rows[0].total
+    else:  # no cases at all, or a page past the last one: the last page
+        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+        if number > 1 and total:
+            number = ceil(total / PAGE_SIZE)
+            rows = _list_rows(session, query, now, number)
     pages = max(1, ceil(total / PAGE_SIZE))
-    number = min(_page_number(), pages)
-    cases = list(session.scalars(query.options(selectinload(Case.mediators), selectinload(Case.region))
-                                 .limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)))
-    settings = current().settings
-    overdue = set(session.scalars(select(Case.id).where(
-        Case.id.in_([c.id for c in cases]),
-        overdue_clause(now, settings.intake_norm_working_days, current().workdays, settings.tz)))) if cases else set()
+    names = {m.id: m.name for m in mediators}
+    region_names = {r.id: r.name for r in regions}
+    cases = [CaseRow(r.id, r.reference, r.kind, r.status, r.created_at, region_names.get(r.region_id, ""),
+                     [names[i] for i in sorted(int(i) for i in r.mediator_ids.split(","))] if r.mediator_ids else [],
+                     bool(r.overdue)) for r in rows]
     kept = {k: v for k, v in request.args.items() if k != "page" and v}
 
     def page_url(n: int) -> str:
         return url_for(".index", **kept, page=n) if n > 1 else url_for(".index", **kept)
 
-    return _page("index.html", form=form, cases=cases, overdue=overdue, total=total, page=number, pages=pages,
-                 page_url=page_url, filtered=bool(kept), norm=settings.intake_norm_working_days)
+    return _page("index.html", form=form, cases=cases, total=total, page=number, pages=pages,
+                 page_url=page_url, filtered=bool(kept), norm=current().settings.intake_norm_working_days)
 
 
 # --- one case ---------------------------------------------------------------------------------
