@@ -191,3 +191,15 @@ def test_a_week_costs_the_same_queries_however_full_it_is(client: Any, app: Any,
                          room_id=office["room"])
         assert s.query(Case).count() == 14
     assert queries() == before
+
+
+def test_the_week_and_today_in_english_for_whoever_chose_it(client: Any, office: dict[str, Any]) -> None:
+    _sign_in(client, office["coordinator"])
+    assert client.post("/language", data={"language": "en", "next": "/"}).status_code == 302
+    page = client.get(f"/mediators/{office['anouk']}/week?week={office['week']}").get_data(as_text=True)
+    assert "Week of Anouk de Vries" in page and "busy (imported)" in page and "hold" in page
+    assert "in person" in page or "at a location" in page
+    assert "bezet" not in page and "Vorige week" not in page
+    today = client.get("/today").get_data(as_text=True)
+    assert "Callback requests per day" in today and "Room occupancy per week" in today
+    assert "Terugbelverzoeken per dag" not in today
