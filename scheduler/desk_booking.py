@@ -20,7 +20,7 @@ pick as one form value. Other pages (the joint meeting) may use the three.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from functools import partial
 from typing import Any, Callable, Iterable, Sequence
@@ -37,7 +37,7 @@ from core.db import utcnow
 from core.navigation import safe_next
 from core.problems import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from core.runtime import current, db_session
-from core.web import label
+from core.web import fmt_day, label
 from scheduler import booking, casework
 from scheduler.access import appointment_for, case_for, own_mediator_id
 from scheduler.api import writing
@@ -67,11 +67,14 @@ class SlotChoice:
     start: datetime
     end: datetime
     note: str = ""  # e.g. the mediator's name when the region is searched, the room's at a location
+    start_label: str = ""  # "09:30" on the office's clock (slot_days fills these in)
+    end_label: str = ""
 
 
 @dataclass(frozen=True)
 class SlotDay:
     day: date
+    label: str  # "dinsdag 8 december"
     slots: list[SlotChoice] = field(default_factory=list)
 
 
@@ -94,13 +97,15 @@ def parse_slot(value: str | None) -> tuple[datetime, tuple[int, ...], int | None
 
 
 def slot_days(choices: Sequence[SlotChoice], tz: Any) -> list[SlotDay]:
-    """The choices grouped by the office's local day, in order."""
+    """The choices grouped by the office's local day, in order, with their words (the day's once per day:
+    a picker shows dozens of times, and Babel's formatting is the page's main cost)."""
     days: list[SlotDay] = []
     for choice in choices:
-        day = choice.start.astimezone(tz).date()
-        if not days or days[-1].day != day:
-            days.append(SlotDay(day))
-        days[-1].slots.append(choice)
+        start = choice.start.astimezone(tz)
+        if not days or days[-1].day != start.date():
+            days.append(SlotDay(start.date(), fmt_day(start.date())))
+        days[-1].slots.append(replace(choice, start_label=start.strftime("%H:%M"),
+                                      end_label=choice.end.astimezone(tz).strftime("%H:%M")))
     return days
 
 
