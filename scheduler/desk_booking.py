@@ -91,7 +91,8 @@ def parse_slot(value: str | None) -> tuple[datetime, tuple[int, ...], int | None
         room_id = int(room) if room else None
     except ValueError:
         return None
-    if start.tzinfo is None or not ids or any(i < 1 for i in ids) or (room_id is not None and room_id < 1):
+    if start.tzinfo is None or not 2000 <= start.year <= 2999 or not ids or any(i < 1 for i in ids) \
+            or (room_id is not None and room_id < 1):
         return None
     return start, ids, room_id
 
@@ -181,7 +182,7 @@ def search_slots(session: Session, form: SlotSearchForm, *, mediator_ids: Sequen
     settings = runtime.settings
     now = utcnow()
     after = parse_after(form.after.data)
-    start = max(after, now) if after else now
+    start = min(max(after, now), now + timedelta(days=2 * 366)) if after else now
     location_id = None if room_id is not None else form.chosen_location()
     common: dict[str, Any] = dict(
         room_id=room_id, location_id=location_id, duration=timedelta(minutes=form.duration.data), start=start,

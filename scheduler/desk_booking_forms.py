@@ -10,7 +10,7 @@ case (mediators, participants, locations, rooms) are filled in by the view.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l, ngettext
@@ -18,7 +18,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TimeField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from core.db import utcnow
 from core.problems import InvalidInput
+from core.runtime import current
 from core.web import label
 from scheduler.models import APPOINTMENT_MODES
 from scheduler.policy import OVERRIDE_REASONS
@@ -99,6 +101,9 @@ class SlotSearchForm(FlaskForm):
             valid = _refuse(self.location_id, _l("Choose a location."))
         if self.action.data == "other" and not self.at.errors and (self.day.data is None or self.at.data is None):
             valid = _refuse(self.at, _l("Give a date and a time."))
+        today = utcnow().astimezone(current().settings.tz).date()
+        if self.day.data is not None and not today <= self.day.data <= today + timedelta(days=2 * 366):
+            valid = _refuse(self.day, _l("Choose a date from today up to two years ahead."))
         if self.anyway.data and not self.reason.data:
             valid = _refuse(self.reason, _l("Give the reason for booking anyway."))
         return valid

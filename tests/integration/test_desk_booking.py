@@ -408,6 +408,11 @@ def test_invalid_input_changes_nothing(client: Any, runtime: Any, desk: dict[str
     assert pick(client, desk, "not a slot").status_code == 400
     assert pick(client, desk, first, mode="in_person").status_code == 400  # no location chosen
     assert client.raw_post(plan_url(desk), data={**search(desk), "action": "pick", "slot": first}).status_code == 400
+    far = pick(client, desk, "9999-12-31T23:00:00+00:00|%d|" % desk["anna"])
+    assert far.status_code == 400
+    past = client.post(plan_url(desk), data={**search(desk), "action": "other", "day": "2020-01-06", "at": "10:00"})
+    assert past.status_code == 400 and 'id="day-error"' in past.get_data(as_text=True)
+    assert client.get(f"{plan_url(desk)}?{urlencode(search(desk, after='9999-12-31T00:00:00+00:00'))}").status_code == 200
     assert appointments(runtime) == []
 
 
