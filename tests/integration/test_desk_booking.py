@@ -422,3 +422,29 @@ def test_slot_values_round_trip() -> None:
     assert parse_slot(slot_value(start, (3,), None)) == (start, (3,), None)
     for bad in ("", "x|1|", "2026-12-08T09:30:00|1|", "2026-12-08T09:30:00+01:00||", "2026-12-08T09:30:00+01:00|0|"):
         assert parse_slot(bad) is None
+
+
+def test_the_mediator_sees_and_moves_their_own_appointment(client: Any, runtime: Any, desk: dict[str, Any],
+                                                           booked: int) -> None:
+    client.post("/logout", data={})
+    sign_in(client, desk["mediator"])
+    assert client.get(f"/appointments/{booked}").status_code == 200
+    page = client.get(f"/appointments/{booked}/reschedule").get_data(as_text=True)
+    assert slots_of(page) and 'name="anyway"' not in page
+    evening = _evening(runtime)
+    refused = client.post(f"/appointments/{booked}/reschedule", data={
+        "mode": "video", "duration": "60", "action": "other", "day": evening.date().isoformat(),
+        "at": evening.strftime("%H:%M"), "anyway": "y", "reason": "urgent"})
+    assert refused.status_code == 403
+    assert appointments(runtime)[0].outside_hours_reason is None
+
+
+def test_a_coordinator_moves_anyway_to_an_evening(client: Any, runtime: Any, desk: dict[str, Any], booked: int) -> None:
+    evening = _evening(runtime)
+    values = {"mode": "video", "duration": "60", "action": "other", "day": evening.date().isoformat(),
+              "at": evening.strftime("%H:%M")}
+    assert client.post(f"/appointments/{booked}/reschedule", data=values).status_code == 422
+    moved = client.post(f"/appointments/{booked}/reschedule", data={**values, "anyway": "y", "reason": "accessibility"})
+    assert moved.status_code == 303
+    row = appointments(runtime)[0]
+    assert row.start == evening and row.outside_hours_reason == "accessibility"
