@@ -74,7 +74,7 @@ def test_a_sick_mediators_days_move_in_one_go(database: Database, live_url: str,
         coordinator, _ = factories.staff(s, "coordinator")
         email = coordinator.email
     sign_in(page, live_url, email, PASSWORD)
-    page.click("header >> text=Mediator ziek")
+    page.click("header >> text=Bemiddelaar ziek")
     page.wait_for_selector("h1")
     page.select_option("#mediator_id", label="Sam Ziek")
     page.fill("#first_day", day.isoformat())
