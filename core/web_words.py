@@ -19,6 +19,7 @@ from flask import Flask
 from flask_babel import LazyString, get_locale, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 DAY = "EEEE d MMMM"
 
@@ -31,24 +32,39 @@ def _locale(ctx: Context) -> Any:
     return ctx.get("_page_locale") or get_locale()
 
 
-@pass_context
-def _gettext(ctx: Context, message: str) -> str:
-    return _catalog(ctx).ugettext(message)
+# Jinja's newstyle gettext, in one call instead of three: Jinja's own `_` looks up `gettext` in the context and
+# calls it, and that wrapper calls the catalog function, each through Context.call. Same semantics: the words
+# are Markup when the template autoescapes, and always a format string (`%%` is `%`, `%(name)s` a variable).
+
+def _format(ctx: Context, words: str, variables: dict[str, Any]) -> str:
+    if ctx.eval_ctx.autoescape:
+        words = Markup(words)
+    return words % variables if variables or "%" in words else words
 
 
 @pass_context
-def _ngettext(ctx: Context, singular: str, plural: str, n: int) -> str:
-    return _catalog(ctx).ungettext(singular, plural, n)
+def _gettext(ctx: Context, message: str, /, **variables: Any) -> str:
+    return _format(ctx, _catalog(ctx).ugettext(message), variables)
 
 
 @pass_context
-def _pgettext(ctx: Context, context: str, message: str) -> str:
-    return _catalog(ctx).upgettext(context, message)
+def _ngettext(ctx: Context, singular: str, plural: str, n: int, /, **variables: Any) -> str:
+    variables.setdefault("num", n)
+    return _format(ctx, _catalog(ctx).ungettext(singular, plural, n), variables)
 
 
 @pass_context
-def _npgettext(ctx: Context, context: str, singular: str, plural: str, n: int) -> str:
-    return _catalog(ctx).unpgettext(context, singular, plural, n)
+def _pgettext(ctx: Context, context: str, message: str, /, **variables: Any) -> str:
+    variables.setdefault("context", context)
+    return _format(ctx, _catalog(ctx).upgettext(context, message), variables)
+
+
+@pass_context
+def _npgettext(ctx: Context, context: str, singular: str, plural: str, n: int, /,
+               **variables: Any) -> str:
+    variables.setdefault("context", context)
+    variables.setdefault("num", n)
+    return _format(ctx, _catalog(ctx).unpgettext(context, singular, plural, n), variables)
 
 
 def phone_display(number: str | None) -> str:
@@ -115,5 +131,6 @@ def install_fast_words(app: Flask, tz: tzinfo) -> None:
 
     app.jinja_env.filters.update(label=label, fmt_datetime=fmt_datetime, fmt_date=fmt_date, fmt_time=fmt_time,
                                  fmt_day=fmt_day, phone=phone_display)
-    app.jinja_env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, newstyle=True,
-                                            pgettext=_pgettext, npgettext=_npgettext)
+    app.jinja_env.newstyle_gettext = True  # type: ignore[attr-defined]  # {% trans %} passes variables by name
+    app.jinja_env.globals.update(_=_gettext, gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext,
+                                 npgettext=_npgettext)
