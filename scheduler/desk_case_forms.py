@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Iterable
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import LazyString, get_translations, gettext, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import BooleanField, Field, SelectField, StringField
@@ -41,16 +41,24 @@ class QuickSelect(Select):
         for name in self.validation_attrs:
             if name not in kwargs and getattr(field.flags, name):
                 kwargs[name] = getattr(field.flags, name)
-        options = []
+        options, catalog = [], get_translations()
         for choice in field.iter_choices():
             if choice.render_kw:
                 options.append(self.render_option(choice))
                 continue
             value = str(choice.value) if isinstance(choice.value, bool) else choice.value
-            label = choice.label or choice.value
+            label = _translated(choice.label, catalog) or choice.value
             options.append(f'<option {"selected " if choice.selected else ""}value="{escape(value)}">'
                            f'{escape(label)}</option>')
         return Markup(f"<select {html_params(name=field.name, **kwargs)}>{''.join(options)}</select>")
+
+
+def _translated(words: Any, catalog: Any) -> Any:
+    """A lazy_gettext msgid in this page's catalog (looked up once for the whole select), as markup like
+    Flask-Babel's own lazy strings are; anything else as it is."""
+    if isinstance(words, LazyString) and words._func is gettext and len(words._args) == 1 and not words._kwargs:
+        return Markup(catalog.ugettext(words._args[0]))
+    return words
 
 
 def _select(label: Any, **kwargs: Any) -> SelectField:

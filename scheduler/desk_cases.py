@@ -17,8 +17,8 @@ from typing import Any, Callable
 
 from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import String, and_, cast, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import String, and_, cast, func, literal, or_, select, true, union_all
+from sqlalchemy.orm import Session, joinedload
 
 from core.auth import login_required
 from core.db import utcnow
@@ -96,13 +96,21 @@ def _office_only() -> tuple[str, int] | None:
                         "a coordinator."))
 
 
-def _mediators(session: Session, keep: list[Mediator] = ()) -> list[Mediator]:  # type: ignore[assignment]
-    active = list(session.scalars(select(Mediator).where(Mediator.active.is_(True)).order_by(Mediator.name)))
-    return active + [m for m in keep if m not in active]
+def _choice_lists(session: Session, only_active: bool) -> tuple[list[Any], list[Any]]:
+    """The mediators (id, name, active) and the regions (id, name) the forms choose from, each by name, in one
+    query: every page with these forms needs both."""
+    mediators = select(literal("mediator").label("list"), Mediator.id, Mediator.name, Mediator.active)
+    if only_active:
+        mediators = mediators.where(Mediator.active.is_(True))
+    regions = select(literal("region"), Region.id, Region.name, true())
+    rows = list(session.execute(union_all(mediators, regions).order_by("list", "name", "id")))
+    return [r for r in rows if r.list == "mediator"], [r for r in rows if r.list == "region"]
 
 
-def _regions(session: Session) -> list[Region]:
-    return list(session.scalars(select(Region).order_by(Region.name)))
+def _with_kept(mediators: list[Any], keep: Any = ()) -> list[Any]:
+    """The active mediators and, at the end, those of `keep` (a case's own) that are not active any more."""
+    listed = {m.id for m in mediators}
+    return mediators + [m for m in keep if m.id not in listed]
 
 
 def _problem_page(form: Any, exc: Problem) -> None:
@@ -172,8 +180,7 @@ def _list_rows(session: Session, query: Any, now: datetime, number: int) -> list
 def index() -> Any:
     session, now = db_session(), utcnow()
     form = CaseFilterForm(request.args)
-    mediators = list(session.execute(select(Mediator.id, Mediator.name, Mediator.active).order_by(Mediator.name)))
-    regions = list(session.execute(select(Region.id, Region.name).order_by(Region.name)))
+    mediators, regions = _choice_lists(session, only_active=False)
     form.mediator.choices = mediator_choices(mediators, _l("any mediator"))
     form.region.choices = region_choices(regions, _l("any region"))
     if not form.validate():  # an unknown value in the address: show everything rather than guess
@@ -295,20 +302,26 @@ def _history(session: Session, case: Case, appointments: list[Appointment],
     return items
 
 
+def _case_with_people(session: Session, user: User, case_id: int) -> Case | None:
+    """The case if `user` may see it (scheduler.access), with its region, mediators and participants: one query."""
+    return session.execute(visible_cases(session, user).where(Case.id == case_id).options(
+        joinedload(Case.region), joinedload(Case.mediators).load_only(Mediator.id, Mediator.name, Mediator.active),
+        joinedload(Case.participants))).unique().scalar_one_or_none()
+
+
 def _case_page(case_id: int, case_form: CaseForm | None = None, status: int = 200) -> Any:
     session, user, now = db_session(), g.user, utcnow()
-    try:
-        case = case_for(session, user, case_id)
-    except NotFound:
+    case = _case_with_people(session, user, case_id)
+    if case is None:
         return _not_found()
     appointments = list(session.scalars(
         select(Appointment).where(Appointment.case_id == case.id)
-        .options(selectinload(Appointment.mediators), selectinload(Appointment.attendances))
-        .order_by(Appointment.start.desc(), Appointment.id.desc())))
-    tasks = list(session.scalars(casework.visible_tasks(session, user)
-                                 .where(MediatorTask.case_id == case.id, MediatorTask.done_at.is_(None))))
-    task_mediators = dict(session.execute(select(Mediator.id, Mediator.name)
-                                          .where(Mediator.id.in_({t.mediator_id for t in tasks}))).all())
+        .options(joinedload(Appointment.mediators).load_only(Mediator.id, Mediator.name),
+                 joinedload(Appointment.attendances))
+        .order_by(Appointment.start.desc(), Appointment.id.desc())).unique())
+    tasks = list(session.execute(
+        casework.visible_tasks(session, user).where(MediatorTask.case_id == case.id, MediatorTask.done_at.is_(None))
+        .add_columns(Mediator.name).outerjoin(Mediator, Mediator.id == MediatorTask.mediator_id)))
     hooks = _callbacks()
     callbacks = hooks.for_case(session, user, case.id) if hooks else []
     settings = current().settings
@@ -323,18 +336,18 @@ def _case_page(case_id: int, case_form: CaseForm | None = None, status: int = 20
     if case_form is not None:
         _case_form_choices(session, case_form, case)
     roles = {p.id: p.role for p in case.participants}
-    return _page("show.html", status, case=case, appointments=appointments, tasks=tasks,
-                 task_mediators=task_mediators, callbacks=callbacks, history=_history(session, case, appointments,
-                                                                                     callbacks),
+    return _page("show.html", status, case=case, appointments=appointments, tasks=tasks, callbacks=callbacks,
+                 history=_history(session, case, appointments, callbacks),
                  overdue=overdue, norm=settings.intake_norm_working_days, case_form=case_form,
                  roles=roles, live=("held", "confirmed"), now=now)
 
 
 def _case_form_choices(session: Session, form: CaseForm, case: Case) -> None:
-    mediators = _mediators(session, list(case.mediators))
+    mediators, regions = _choice_lists(session, only_active=True)
+    mediators = _with_kept(mediators, case.mediators)
     form.mediator_1.choices = mediator_choices(mediators, _l("no mediator yet"))
     form.mediator_2.choices = mediator_choices(mediators, _l("none"))
-    form.region.choices = region_choices(_regions(session), _l("no region yet"))
+    form.region.choices = region_choices(regions, _l("no region yet"))
 
 
 @desk_cases.get("/cases/<int:case_id>")
@@ -348,9 +361,8 @@ def show(case_id: int) -> Any:
 def change(case_id: int) -> Any:
     """The coordinator's changes to the case: kind, status, region, mediators (only what changed is sent)."""
     session = db_session()
-    try:
-        case = case_for(session, g.user, case_id)
-    except NotFound:
+    case = _case_with_people(session, g.user, case_id)
+    if case is None:
         return _not_found()
     refused = _office_only()
     if refused:
@@ -402,10 +414,10 @@ def new() -> Any:
     linked = session.get(Case, callback.case_id) if callback and callback.case_id else None
     prefill = {"phone": callback.phone, "language": callback.language} if callback else {}
     form = NewCaseForm(participant_required=callback is not None, **prefill)
-    mediators = _mediators(session)
+    mediators, regions = _choice_lists(session, only_active=True)
     form.mediator_1.choices = mediator_choices(mediators, _l("no mediator yet"))
     form.mediator_2.choices = mediator_choices(mediators, _l("none"))
-    form.region.choices = region_choices(_regions(session), _l("no region yet"))
+    form.region.choices = region_choices(regions, _l("no region yet"))
     if request.method == "GET" or not form.validate_on_submit():
         return _page("new.html", 400 if request.method == "POST" else 200, form=form, callback=callback,
                      linked=linked)
