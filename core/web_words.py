@@ -11,6 +11,7 @@ they fall back to Flask-Babel's lookups, with the same result.
 from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -67,6 +68,13 @@ def _npgettext(ctx: Context, context: str, singular: str, plural: str, n: int, /
     return _format(ctx, _catalog(ctx).unpgettext(context, singular, plural, n), variables)
 
 
+@lru_cache(maxsize=4096)
+def _date_words(day: date, pattern: str, locale: Any) -> str:
+    """A day in words. Pages show the same days over and over (a list's dates, a week's days): each is
+    formatted once per process and language. A pattern of days only, so a datetime's day gives the same."""
+    return dates.format_date(day, pattern, locale=locale)
+
+
 def phone_display(number: str | None) -> str:
     """Readable: Dutch numbers as dialled in the Netherlands, others with their country code."""
     if not number:
@@ -108,16 +116,17 @@ def install_fast_words(app: Flask, tz: tzinfo) -> None:
 
     @pass_context
     def fmt_time(ctx: Context, value: datetime | None) -> str:
-        return dates.format_time(local(value), "HH:mm", locale=_locale(ctx)) if value is not None else ""
+        if value is None:
+            return ""
+        value = local(value)
+        return f"{value.hour:02d}:{value.minute:02d}"  # Babel's "HH:mm", in every language
 
     @pass_context
     def fmt_day(ctx: Context, value: date | datetime | None) -> str:
         """"dinsdag 8 december" / "Tuesday 8 December" (a datetime is taken in the office's zone)."""
         if value is None:
             return ""
-        if isinstance(value, datetime):
-            return dates.format_datetime(local(value), DAY, locale=_locale(ctx))
-        return dates.format_date(value, DAY, locale=_locale(ctx))
+        return _date_words(local(value).date() if isinstance(value, datetime) else value, DAY, _locale(ctx))
 
     @pass_context
     def fmt_date(ctx: Context, value: date | datetime | None, format: str = "medium") -> str:
@@ -125,9 +134,9 @@ def install_fast_words(app: Flask, tz: tzinfo) -> None:
             return ""
         if isinstance(value, datetime):
             if format == "long":
-                return dates.format_datetime(local(value), "EEEE d MMMM y", locale=_locale(ctx))
+                return _date_words(local(value).date(), "EEEE d MMMM y", _locale(ctx))
             value = local(value).date()
-        return dates.format_date(value, "full" if format == "long" else format, locale=_locale(ctx))
+        return _date_words(value, "full" if format == "long" else format, _locale(ctx))
 
     app.jinja_env.filters.update(label=label, fmt_datetime=fmt_datetime, fmt_date=fmt_date, fmt_time=fmt_time,
                                  fmt_day=fmt_day, phone=phone_display)
