@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from flask import Flask, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -66,6 +66,7 @@ def callback_panels(session: Session, clock: DashboardClock) -> list[Panel]:
     share = in_time / (in_time + late) if in_time + late else None
     return [Panel("callbacks", 10, _("Callback requests"), chart,
                   headline=percent(share) if share is not None else "–",
-                  headline_note=_("called back within the promised window (%(requests)d requests, last %(days)d "
-                                  "days)", requests=len(rows), days=DAYS),
+                  headline_note=ngettext("called back within the promised window (%(num)d request, last %(days)d days)",
+                                         "called back within the promised window (%(num)d requests, last %(days)d "
+                                         "days)", len(rows), days=DAYS),
                   links=((url_for("callback_pages.queue"), _("To the callback requests")),))]

@@ -17,7 +17,8 @@ from tests.conftest import service_unavailable
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--lang=nl"]  # Chromium's own date and time fields in Dutch, as on the office's computers
 
 
 @pytest.fixture
