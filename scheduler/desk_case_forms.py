@@ -47,13 +47,13 @@ class QuickSelect(Select):
                 options.append(self.render_option(choice))
                 continue
             value = str(choice.value) if isinstance(choice.value, bool) else choice.value
-            label = _translated(choice.label, catalog) or choice.value
+            label = translated(choice.label, catalog) or choice.value
             options.append(f'<option {"selected " if choice.selected else ""}value="{escape(value)}">'
                            f'{escape(label)}</option>')
         return Markup(f"<select {html_params(name=field.name, **kwargs)}>{''.join(options)}</select>")
 
 
-def _translated(words: Any, catalog: Any) -> Any:
+def translated(words: Any, catalog: Any) -> Any:
     """A lazy_gettext msgid in this page's catalog (looked up once for the whole select), as markup like
     Flask-Babel's own lazy strings are; anything else as it is."""
     if isinstance(words, LazyString) and words._func is gettext and len(words._args) == 1 and not words._kwargs:

@@ -16,7 +16,7 @@ from math import ceil
 from typing import Any, Callable
 
 from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import get_translations, gettext as _, lazy_gettext as _l
 from sqlalchemy import String, and_, cast, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session, joinedload
 
@@ -29,9 +29,10 @@ from core.web import has_endpoint, label
 from scheduler import casework
 from scheduler.access import case_for, participant_for, visible_cases
 from scheduler.api import writing
-from scheduler.desk_case_forms import (CaseFilterForm, CaseForm, NewCaseForm, ParticipantFields, mediator_choices,
-                                       region_choices, service_error)
-from scheduler.models import Appointment, Case, Mediator, MediatorTask, Region, case_mediators, case_regions
+from scheduler.desk_case_forms import (CaseFilterForm, CaseForm, NewCaseForm, ParticipantFields, translated,
+                                       mediator_choices, region_choices, service_error)
+from scheduler.models import (Appointment, Attendance, Case, Mediator, MediatorTask, Region, appointment_mediators,
+                              case_mediators, case_regions)
 from scheduler.overdue import PLANNED_STATUSES, is_overdue, overdue_clause
 
 desk_cases = Blueprint("desk_cases", __name__, template_folder="templates", static_folder="static",
@@ -268,7 +269,7 @@ def _history_what(action: str) -> Any:
     return _l("Other change")
 
 
-def _history(session: Session, case: Case, appointments: list[Appointment],
+def _history(session: Session, case: Case, appointments: list[AppointmentRow],
              callbacks: list[CallbackSummary]) -> list[HistoryItem]:
     """The audit trail of the case and of its participants, appointments, tasks and callback requests."""
     roles = {p.id: p.role for p in case.participants}
@@ -280,14 +281,18 @@ def _history(session: Session, case: Case, appointments: list[Appointment],
                 and_(AuditEntry.object_type.in_(("task", "mediator_task")), AuditEntry.object_id.in_(tasks)),
                 and_(AuditEntry.object_type == "callback_request",
                      AuditEntry.object_id.in_([c.id for c in callbacks])))
-    rows = session.execute(select(AuditEntry, User.name).outerjoin(User, User.id == AuditEntry.actor_id)
+    rows = session.execute(select(AuditEntry.at, AuditEntry.action, AuditEntry.object_type, AuditEntry.object_id,
+                                  AuditEntry.detail, User.name.label("actor"))
+                           .outerjoin(User, User.id == AuditEntry.actor_id)
                            .where(about).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(HISTORY_LIMIT))
-    items = []
-    for entry, actor in rows:
+    items, catalog = [], get_translations()  # the words once for the whole history, not once per entry
+    appointment_links = has_endpoint("desk_booking.appointment")
+    for entry in rows:
         details: list[Any] = []
         subject, link = None, None
         if entry.action in ("case.updated", "participant.updated") and entry.detail:
-            details = [FIELD_WORDS.get(name, name) for name in entry.detail.split(",") if name in FIELD_WORDS]
+            details = [translated(FIELD_WORDS[name], catalog) for name in entry.detail.split(",")
+                       if name in FIELD_WORDS]
         elif entry.action == "appointment.cancelled" and entry.detail:
             details = [label(entry.detail, "cancel_reason")]
         elif entry.action.startswith("callback.attempt."):
@@ -296,9 +301,10 @@ def _history(session: Session, case: Case, appointments: list[Appointment],
             subject = label(roles.get(entry.object_id), "participant_role")
         elif entry.object_type == "appointment":
             subject = label(kinds.get(entry.object_id), "appointment_kind")
-            if has_endpoint("desk_booking.appointment"):
+            if appointment_links:
                 link = url_for("desk_booking.appointment", appointment_id=entry.object_id)
-        items.append(HistoryItem(entry.at, actor, _history_what(entry.action), details, subject, link))
+        items.append(HistoryItem(entry.at, entry.actor, translated(_history_what(entry.action), catalog), details,
+                                 subject, link))
     return items
 
 
@@ -309,19 +315,65 @@ def _case_with_people(session: Session, user: User, case_id: int) -> Case | None
         joinedload(Case.participants))).unique().scalar_one_or_none()
 
 
+@dataclass(frozen=True)
+class Attending:
+    participant_id: int
+    arrival: datetime | None
+
+
+@dataclass
+class AppointmentRow:
+    """An appointment as the case page shows it: its mediators' names and who comes, from one query."""
+    id: int
+    kind: str
+    mode: str
+    start: datetime
+    end: datetime
+    status: str
+    cancel_reason: str | None
+    mediators: list[str]
+    attendances: list[Attending]
+
+
+def _appointment_rows(session: Session, case_id: int) -> list[AppointmentRow]:
+    """The case's appointments, latest first, each with its mediators (by id) and attendances (by participant):
+    one query, a row per appointment, mediator and attendance."""
+    rows = session.execute(
+        select(Appointment.id, Appointment.kind, Appointment.mode, Appointment.start, Appointment.end,
+               Appointment.status, Appointment.cancel_reason, Mediator.id.label("mediator_id"),
+               Mediator.name.label("mediator"), Attendance.participant_id, Attendance.arrival)
+        .select_from(Appointment)
+        .outerjoin(appointment_mediators, appointment_mediators.c.appointment_id == Appointment.id)
+        .outerjoin(Mediator, Mediator.id == appointment_mediators.c.mediator_id)
+        .outerjoin(Attendance, Attendance.appointment_id == Appointment.id)
+        .where(Appointment.case_id == case_id)
+        .order_by(Appointment.start.desc(), Appointment.id.desc(), Mediator.id, Attendance.participant_id))
+    found: dict[int, tuple[AppointmentRow, set[int], set[int]]] = {}
+    for r in rows:
+        if r.id not in found:
+            found[r.id] = (AppointmentRow(r.id, r.kind, r.mode, r.start, r.end, r.status, r.cancel_reason, [], []),
+                           set(), set())
+        row, mediators, attending = found[r.id]
+        if r.mediator_id is not None and r.mediator_id not in mediators:
+            mediators.add(r.mediator_id)
+            row.mediators.append(r.mediator)
+        if r.participant_id is not None and r.participant_id not in attending:
+            attending.add(r.participant_id)
+            row.attendances.append(Attending(r.participant_id, r.arrival))
+    return [row for row, _m, _a in found.values()]
+
+
 def _case_page(case_id: int, case_form: CaseForm | None = None, status: int = 200) -> Any:
     session, user, now = db_session(), g.user, utcnow()
     case = _case_with_people(session, user, case_id)
     if case is None:
         return _not_found()
-    appointments = list(session.scalars(
-        select(Appointment).where(Appointment.case_id == case.id)
-        .options(joinedload(Appointment.mediators).load_only(Mediator.id, Mediator.name),
-                 joinedload(Appointment.attendances))
-        .order_by(Appointment.start.desc(), Appointment.id.desc())).unique())
+    appointments = _appointment_rows(session, case.id)
     tasks = list(session.execute(
         casework.visible_tasks(session, user).where(MediatorTask.case_id == case.id, MediatorTask.done_at.is_(None))
-        .add_columns(Mediator.name).outerjoin(Mediator, Mediator.id == MediatorTask.mediator_id)))
+        .with_only_columns(MediatorTask.kind, MediatorTask.created_at, MediatorTask.appointment_id,
+                           Mediator.name.label("mediator"))
+        .join_from(MediatorTask, Mediator, Mediator.id == MediatorTask.mediator_id, isouter=True)))
     hooks = _callbacks()
     callbacks = hooks.for_case(session, user, case.id) if hooks else []
     settings = current().settings
