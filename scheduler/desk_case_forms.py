@@ -54,9 +54,12 @@ class QuickSelect(Select):
 
 
 def translated(words: Any, catalog: Any) -> Any:
-    """A lazy_gettext msgid in this page's catalog (looked up once for the whole select), as markup like
-    Flask-Babel's own lazy strings are; anything else as it is."""
-    if isinstance(words, LazyString) and words._func is gettext and len(words._args) == 1 and not words._kwargs:
+    """A lazy_gettext msgid in this page's catalog (looked up once for a whole select or history), as markup
+    like Flask-Babel's own lazy strings are. One with variables (a mediator's name) becomes plain text, to be
+    escaped: Flask-Babel would pass the name into the page unescaped. Anything else as it is."""
+    if isinstance(words, LazyString) and words._func is gettext and len(words._args) == 1:
+        if words._kwargs:
+            return str(words)
         return Markup(catalog.ugettext(words._args[0]))
     return words
 

@@ -189,11 +189,10 @@ def index() -> Any:
     query = filtered_cases(session, g.user, form, now)
     number = _page_number()
     rows = _list_rows(session, query, now, number)
-    if rows:
-        total = rows[0].total
-    else:  # no cases at all, or a page past the last one: the last page
+    total = rows[0].total if rows else 0
+    if not rows and number > 1:  # a page past the last one: the last page
         total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-        if number > 1 and total:
+        if total:
             number = ceil(total / PAGE_SIZE)
             rows = _list_rows(session, query, now, number)
     pages = max(1, ceil(total / PAGE_SIZE))
@@ -363,7 +362,7 @@ def _appointment_rows(session: Session, case_id: int) -> list[AppointmentRow]:
     return [row for row, _m, _a in found.values()]
 
 
-def _case_page(case_id: int, case_form: CaseForm | None = None, status: int = 200) -> Any:
+def _case_page(case_id: int) -> Any:
     session, user, now = db_session(), g.user, utcnow()
     case = _case_with_people(session, user, case_id)
     if case is None:
@@ -380,18 +379,17 @@ def _case_page(case_id: int, case_form: CaseForm | None = None, status: int = 20
     planned = any(a.kind == "intake" and a.status in PLANNED_STATUSES for a in appointments)
     overdue = is_overdue(case.status, planned, case.created_at, now, settings.intake_norm_working_days,
                          current().workdays, settings.tz)
-    if case_form is None and user.sees_all_cases:
-        case_form = CaseForm(formdata=None, kind=case.kind, status=case.status,
-                             region=case.region.id if case.region else None,
-                             mediator_1=case.mediators[0].id if case.mediators else None,
-                             mediator_2=case.mediators[1].id if len(case.mediators) > 1 else None)
-    if case_form is not None:
-        _case_form_choices(session, case_form, case)
     roles = {p.id: p.role for p in case.participants}
-    return _page("show.html", status, case=case, appointments=appointments, tasks=tasks, callbacks=callbacks,
+    return _page("show.html", case=case, appointments=appointments, tasks=tasks, callbacks=callbacks,
                  history=_history(session, case, appointments, callbacks),
-                 overdue=overdue, norm=settings.intake_norm_working_days, case_form=case_form,
-                 roles=roles, live=("held", "confirmed"), now=now)
+                 overdue=overdue, norm=settings.intake_norm_working_days, roles=roles, live=("held", "confirmed"), now=now)
+
+
+def _edit_page(session: Session, case: Case, form: CaseForm, status: int = 200) -> Any:
+    """The office's form for the case's kind, status, region and mediators: a page of its own, so the case page,
+    opened far more often than its details change, neither loads nor renders every mediator and region."""
+    _case_form_choices(session, form, case)
+    return _page("edit.html", status, case=case, form=form)
 
 
 def _case_form_choices(session: Session, form: CaseForm, case: Case) -> None:
@@ -408,21 +406,37 @@ def show(case_id: int) -> Any:
     return _case_page(case_id)
 
 
+def _case_for_office(case_id: int) -> Case | tuple[str, int]:
+    """The case, for the office's form: the 404 of a case out of sight first, then the 403 of a mediator's."""
+    case = _case_with_people(db_session(), g.user, case_id)
+    if case is None:
+        return _not_found()
+    return _office_only() or case
+
+
+@desk_cases.get("/cases/<int:case_id>/edit")
+@login_required
+def edit(case_id: int) -> Any:
+    case = _case_for_office(case_id)
+    if not isinstance(case, Case):
+        return case
+    form = CaseForm(formdata=None, kind=case.kind, status=case.status, region=case.region.id if case.region else None,
+                    mediator_1=case.mediators[0].id if case.mediators else None,
+                    mediator_2=case.mediators[1].id if len(case.mediators) > 1 else None)
+    return _edit_page(db_session(), case, form)
+
+
 @desk_cases.post("/cases/<int:case_id>")
 @login_required
 def change(case_id: int) -> Any:
     """The coordinator's changes to the case: kind, status, region, mediators (only what changed is sent)."""
-    session = db_session()
-    case = _case_with_people(session, g.user, case_id)
-    if case is None:
-        return _not_found()
-    refused = _office_only()
-    if refused:
-        return refused
+    session, case = db_session(), _case_for_office(case_id)
+    if not isinstance(case, Case):
+        return case
     form = CaseForm()
     _case_form_choices(session, form, case)
     if not form.validate_on_submit():
-        return _case_page(case_id, form, 400)
+        return _edit_page(session, case, form, 400)
     wanted = form.case_values()
     now_values = {"kind": case.kind, "status": case.status, "region_id": case.region.id if case.region else None,
                   "mediator_ids": [m.id for m in case.mediators]}
@@ -437,7 +451,7 @@ def change(case_id: int) -> Any:
         return _not_found()
     except Problem as exc:
         _problem_page(form, exc)
-        return _case_page(case_id, form, 400)
+        return _edit_page(session, case, form, 400)
     flash(_("The case was changed."), "success")
     return redirect(url_for(".show", case_id=case_id), 303)
 
