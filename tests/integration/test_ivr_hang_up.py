@@ -159,7 +159,7 @@ def test_staff_see_which_answers_were_defaulted(client: Any, runtime: Any, at: A
     [row] = [r for r in requests(runtime) if r.number == OWN]
     page = client.get(f"/callbacks/{row.id}").get_data(as_text=True)
     fields = dict(re.findall(r"<dt>(.*?)</dt>\s*<dd[^>]*>(.*?)</dd>", page, re.S))
-    marked = [label.split(" <")[0] for label, value in fields.items() if "niet gekozen, standaard" in value]
-    assert marked == ["Let op", "Wie wij zijn noemen", "Sms-bevestiging"]  # the note, and each answer
+    marked = [label.split(" <")[0] for label, value in fields.items() if "niet gekozen: de standaard" in value]
+    assert marked == ["Let op", "Zeggen wie wij zijn", "Sms-bevestiging"]  # the note, and each answer
     queue = client.get("/callbacks").get_data(as_text=True)
-    assert queue.count("niet gekozen, standaard") == 1  # beside "don't say who we are"; the moment was chosen
+    assert queue.count("niet gekozen: de standaard") == 1  # beside "don't say who we are"; the moment was chosen
