@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
@@ -56,6 +56,8 @@ class AuditEntry(Base):
     """Who did what to which object. No personal data: ids and action names only."""
 
     __tablename__ = "audit_entries"
+    # A case page reads the history of its case, appointments and participants by object.
+    __table_args__ = (Index("ix_audit_entries_object", "object_type", "object_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -308,9 +308,12 @@ class PlanContext:
 def _plan_context(session: Session, case: Case) -> PlanContext:
     active = [p for p in case.participants if p.withdrawn_at is None]
     if g.user.sees_all_cases:
-        on_case = [m for m in case.mediators if m.active]
-        others = list(session.scalars(select(Mediator).where(Mediator.active.is_(True)).order_by(Mediator.name)))
-        mediators = {m.id: m.name for m in on_case + [m for m in others if m not in on_case]}
+        # The case's own first, then every other active mediator by name (ids and names only: the
+        # working-hours JSON of forty mediators is not needed for a list of names).
+        mediators = {m.id: m.name for m in case.mediators if m.active}
+        others = session.execute(select(Mediator.id, Mediator.name).where(Mediator.active.is_(True))
+                                 .order_by(Mediator.name))
+        mediators.update((mid, name) for mid, name in others if mid not in mediators)
     else:
         own = own_mediator_id(session, g.user)
         mediators = {m.id: m.name for m in case.mediators if m.id == own}
