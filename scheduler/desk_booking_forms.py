@@ -38,7 +38,8 @@ def duration_words(minutes: int) -> str:
     return ngettext("%(num)d minute", "%(num)d minutes", minutes)
 
 
-def _https_link(form: Any, field: Any) -> None:
+def https_link(form: Any, field: Any) -> None:
+    """A video appointment's joining link: https only (the booking engine's own check)."""
     if form.mode.data != "video" or not field.data:
         return
     try:
@@ -72,7 +73,7 @@ class SlotSearchForm(FlaskForm):
                            validate_choice=True, validators=[InputRequired(message=_l("Choose a duration."))])
     location_id = SelectField(_l("Location"), coerce=str, choices=[], validate_choice=False,
                               validators=[Optional()])
-    video_url = StringField(_l("Video link"), validators=[Optional(), Length(max=MAX_VIDEO_URL), _https_link],
+    video_url = StringField(_l("Video link"), validators=[Optional(), Length(max=MAX_VIDEO_URL), https_link],
                             filters=[lambda v: v.strip() if isinstance(v, str) else v])
     after = HiddenField()
     # A pick, or another time:

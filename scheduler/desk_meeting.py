@@ -57,7 +57,7 @@ def _page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
 
 
 def _not_found() -> tuple[str, int]:
-    return _page("not_found.html", 404)
+    return render_template("scheduler/desk/booking/not_found.html"), 404  # the same sentence as the intake pages
 
 
 def _policy() -> BookingPolicy:

@@ -15,12 +15,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField,
                      SelectMultipleField, StringField, TimeField)
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from core.problems import InvalidInput
+from scheduler.desk_booking_forms import https_link
 from scheduler.policy import OVERRIDE_REASONS
-from scheduler.rules import MAX_VIDEO_URL, check_video_url
+from scheduler.rules import MAX_VIDEO_URL
 
 DURATIONS = (60, 90, 120, 150, 180, 240)
 MODES = ("in_person", "video", "phone")  # a joint meeting is not a home visit
@@ -34,22 +34,13 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _https_link(form: Any, field: Any) -> None:
-    if form.mode.data != "video" or not field.data:
-        return
-    try:
-        check_video_url(field.data)
-    except InvalidInput:
-        raise ValidationError(_l("Enter a link that starts with https://")) from None
-
-
 class MeetingForm(FlaskForm):
     participant_ids = CheckboxesField(_l("Who takes part"), coerce=int, validate_choice=True)
     mediator_ids = CheckboxesField(_l("Mediators"), coerce=int, validate_choice=True)
     mode = RadioField(_l("How"), choices=[(m, m) for m in MODES], default="in_person",
                       validators=[InputRequired(message=_l("Choose how the meeting takes place."))])
     room_id = SelectField(_l("Room"), coerce=str, choices=[], validate_choice=True, validators=[Optional()])
-    video_url = StringField(_l("Video link"), validators=[Optional(), Length(max=MAX_VIDEO_URL), _https_link],
+    video_url = StringField(_l("Video link"), validators=[Optional(), Length(max=MAX_VIDEO_URL), https_link],
                             filters=[lambda v: v.strip() if isinstance(v, str) else v])
     day = DateField(_l("Date"), validators=[Optional()])
     start_time = TimeField(_l("Start"), validators=[Optional()])
