@@ -31,7 +31,18 @@ Flask.test_client_class = CsrfClient
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # Tests use a database number of their own on the shared Redis and never flush it.
-REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+def _redis_test_url() -> str:
+    """TEST_REDIS_URL (default database 13); under pytest-xdist each worker counts down from it (13, 12, 11...),
+    so two workers' queues never meet."""
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    base, _, db = url.rpartition("/")
+    return f"{base}/{int(db or 0) - int(worker[2:])}"
+
+
+REDIS_TEST_URL = _redis_test_url()
 
 # `--clock-offset-days=N` runs the suite (and the Python processes it starts) N days ahead.
 pytest_plugins = ("tests.support.clock_offset",)
