@@ -7,6 +7,8 @@ learn that another case, or a participant or appointment in it, exists.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
@@ -28,8 +30,9 @@ def visible_cases(session: Session, user: User) -> Select[tuple[Case]]:
                                       case_mediators.c.mediator_id == mediator_id))
 
 
-def case_for(session: Session, user: User, case_id: int) -> Case:
-    case = session.scalar(visible_cases(session, user).where(Case.id == case_id))
+def case_for(session: Session, user: User, case_id: int, *options: Any) -> Case:
+    """The case if this user may see it (else NotFound); `options` load what the caller needs in the same query."""
+    case = session.scalars(visible_cases(session, user).where(Case.id == case_id).options(*options)).unique().first()
     if case is None:
         raise NotFound(f"case {case_id} not found")
     return case

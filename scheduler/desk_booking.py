@@ -29,7 +29,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.datastructures import MultiDict
 
 from core.auth import login_required
@@ -376,8 +376,9 @@ def _render_plan(session: Session, context: PlanContext, form: PlanForm, status:
 @login_required
 def plan_intake(case_id: int) -> Any:
     session = db_session()
-    try:
-        case = case_for(session, g.user, case_id)
+    try:  # the case with what the picker shows of it, in one query
+        case = case_for(session, g.user, case_id, joinedload(Case.participants), joinedload(Case.mediators),
+                        joinedload(Case.region))
     except NotFound:
         return _not_found()
     if case.status == "closed":

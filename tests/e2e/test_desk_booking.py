@@ -37,7 +37,7 @@ def _office(db: Database) -> dict[str, Any]:
 
 
 def _first_slot(page: Any) -> Any:
-    return page.locator("form.day button.slot").first
+    return page.locator(".day button.slot").first
 
 
 def test_plan_an_intake_through_the_picker(page: Any, live_url: str, app: Any) -> None:
@@ -68,7 +68,7 @@ def test_plan_an_intake_through_the_picker(page: Any, live_url: str, app: Any) -
     page.click("main a:has-text('Verzetten')")
     page.wait_for_load_state("networkidle")
     look(page, "booking-reschedule")
-    page.locator("form.day button.slot").last.click()
+    page.locator(".day button.slot").last.click()
     page.wait_for_load_state("networkidle")
     look(page, "booking-reschedule-confirm")
     page.click("main button:has-text('Verzetten')")
@@ -90,7 +90,7 @@ def test_any_free_mediator_of_the_region(page: Any, live_url: str, app: Any) -> 
     page.select_option("#mediator", "region")
     page.click("form.search button[type=submit]")
     page.wait_for_load_state("networkidle")
-    assert page.locator("form.day button.slot .note").count() > 0  # each time names its mediator
+    assert page.locator(".day button.slot .note").count() > 0  # each time names its mediator
     look(page, "booking-region")
 
 
@@ -112,7 +112,7 @@ def test_two_browsers_take_the_same_slot(browser: Any, live_url: str, app: Any) 
         second.wait_for_load_state("networkidle")
         text = second.inner_text("main")
         assert "net bezet" in text and second.locator("[role=alert]").count() >= 1
-        fresh = [b.get_attribute("value") for b in second.locator("form.day button.slot").all()]
+        fresh = [b.get_attribute("value") for b in second.locator(".day button.slot").all()]
         assert fresh and wanted not in fresh
         look(second, "booking-taken")
     finally:

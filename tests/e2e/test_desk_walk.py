@@ -92,11 +92,11 @@ def _path(page: Any) -> str:
 
 
 def _slots(page: Any) -> list[str]:
-    return [b.get_attribute("value") for b in page.locator("form.day button.slot").all()]
+    return [b.get_attribute("value") for b in page.locator(".day button.slot").all()]
 
 
 def _pick(page: Any, value: str) -> None:
-    _go(page, lambda: page.locator(f"form.day button.slot[value='{value}']").click())
+    _go(page, lambda: page.locator(f".day button.slot[value='{value}']").click())
 
 
 def _search_by_phone(page: Any) -> None:
