@@ -18,18 +18,17 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, g, redirect, render_template, request
 from flask_babel import Babel, format_date, format_datetime, format_time, gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.wrappers import Response
 
 from core.auth import signed_in_user
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, PackageCatalogs
-from core.web_words import install_fast_words
-
 from core.models import User
 from core.navigation import safe_next
 from core.runtime import current
+from core.web_words import install_fast_words
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGE_COOKIE = "pendel_lang"
