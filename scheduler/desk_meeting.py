@@ -1,4 +1,4 @@
-"""The joint meeting page, and a participant's withdrawal ("stopt") with its undo, for the staff desk.
+"""The joint meeting page for the staff desk (the desk_meeting blueprint).
 
 /cases/<id>/meeting (`plan`): both parties, one or two mediators, how and
 where, a time (free times of the mediators and the room from the
@@ -8,19 +8,19 @@ participant's own arrival. "Check" runs the booking exactly as "Plan" would
 it back, to show each party's own arrival and departure; "Plan" books it.
 Every rule is the booking engine's (scheduler.booking_checks,
 scheduler.rules): a refusal comes back as a sentence next to the field it
-names, and nothing is written.
+names (scheduler.desk_meeting_refusals), and nothing is written.
 
-/participants/<id>/withdraw and /participants/<id>/undo-withdrawal: one
-confirmation each, listing what will happen, from scheduler.withdrawal's own
-plan (the one `withdraw` carries out; it refuses when that changed
-meanwhile). Who sees what is scheduler.access's: anything out of sight is
-the same 404 as an unknown id.
+/participants/<id>/withdraw and /participants/<id>/undo-withdrawal, a
+participant's withdrawal ("stopt") and its undo, are on this blueprint too,
+in scheduler.desk_withdrawal (imported at the bottom of this module). Who
+sees what is scheduler.access's: anything out of sight is the same 404 as
+an unknown id.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, ngettext
@@ -29,15 +29,15 @@ from sqlalchemy.orm import Session
 
 from core.auth import login_required
 from core.db import utcnow
-from core.problems import Conflict, Forbidden, InvalidInput, NotFound, Problem
+from core.problems import Conflict, InvalidInput, NotFound, Problem
 from core.runtime import current, db_session
 from core.web import label
-from scheduler import booking, withdrawal
+from scheduler import booking
 from scheduler.access import appointment_for, case_for, own_mediator_id
 from scheduler.api import writing
 from scheduler.availability import Slot
-from scheduler.booking import BookingConflict
-from scheduler.desk_meeting_forms import DURATIONS, MODES, ConfirmForm, MeetingForm, meeting_form
+from scheduler.desk_meeting_forms import DURATIONS, MODES, MeetingForm, meeting_form
+from scheduler.desk_meeting_refusals import refusal_sentence
 from scheduler.models import Appointment, Case, Location, Mediator, Participant, Room
 from scheduler.policy import OVERRIDE_REASONS, BookingPolicy, policy_of
 from scheduler.rules import CAUSED, ROOM_MODES, BookingRequest, is_joint
@@ -142,67 +142,11 @@ def _add_error(field: Any, message: str) -> None:
     field.errors = [*field.errors, message]
 
 
-# --- the engine's refusals as sentences next to the field they name ---------------------------------
-
-def _sentence(exc: Problem, policy: BookingPolicy) -> tuple[str | None, str]:
-    """(the form field, a sentence in the page's language) for a refusal of the booking engine."""
-    if isinstance(exc, BookingConflict):
-        kinds = {"mediator": _("mediator"), "room": _("room"), "participant": _("participant")}
-        names = ", ".join(f"{kinds.get(str(c['type']), c['type'])} {c['name']}" for c in exc.extra["conflicts"])
-        return "start_time", _("Not free at that time: %(names)s. Choose another time.", names=names)
-    if isinstance(exc, Forbidden):
-        return None, _("Only a coordinator can book past this rule.")
-    if isinstance(exc, Conflict):
-        return None, _("This cannot be planned as it is.")
-    error = exc.errors[0] if exc.errors else {"field": "", "message": exc.detail}
-    field, message = error.get("field", ""), error.get("message", "")
-    arrival_gap = int(policy.arrival_gap.total_seconds() // 60)
-    departure_gap = int(policy.departure_gap.total_seconds() // 60)
-    if field == "arrivals":
-        if "apart" in message:
-            return "arrivals", _("The two parties arrive at least %(minutes)d minutes apart, so they do not meet "
-                                 "at the door or in the waiting area.", minutes=arrival_gap)
-        if "leaves" in message:
-            return "arrivals", _("The party who arrives first leaves %(minutes)d minutes before the end, so both "
-                                 "parties must have arrived before then: choose earlier arrivals or a longer "
-                                 "meeting.", minutes=departure_gap)
-        return "arrivals", _("Each arrival must lie within the meeting.")
-    if field == "room_id":
-        if "waiting area" in message:
-            return "room_id", _("A joint meeting needs a room with a separate waiting area. A coordinator can use "
-                                "this room anyway, with a reason.")
-        if "needs a room" in message:
-            return "room_id", _("A meeting at a location needs a room.")
-        return "room_id", _("This room cannot be used: it is no longer available.")
-    if field == "start":
-        if "minimum notice" in message:
-            return "start_time", _("That time lies inside the minimum notice of %(minutes)d minutes.",
-                                   minutes=int(policy.min_notice.total_seconds() // 60))
-        if "closed" in message:
-            return "day", _("The office is closed on that day.")
-        if "working hours of" in message:
-            name = message.split("working hours of ", 1)[1].split(" (", 1)[0]
-            return "start_time", _("That time lies outside the working hours of %(name)s.", name=name)
-        if "past" in message:
-            return "start_time", _("That time lies in the past.")
-    if field == "end":
-        return "duration", _("A meeting lasts at most 8 hours.")
-    if field == "mediator_ids":
-        return "mediator_ids", _("Choose one or two active mediators of this case.")
-    if field == "participant_ids":
-        return "participant_ids", _("Someone chosen has stopped or is not in this case.")
-    if field == "waiting_area_reason":
-        return "waiting_area_reason", _("Give a reason to use this room anyway.")
-    if field == "video_url":
-        return "video_url", _("Enter a link that starts with https://")
-    if field == "case_id":
-        return None, _("This case is closed: nothing can be planned in it.")
-    return None, _("This cannot be planned as it is.")
-
+# --- the engine's refusals, next to the field they name -------------------------------------------
 
 def _show_refusal(form: MeetingForm, exc: Problem, policy: BookingPolicy) -> str | None:
     """Put the sentence next to its field; return it when it belongs to the whole form."""
-    name, sentence = _sentence(exc, policy)
+    name, sentence = refusal_sentence(exc, policy)
     if name == "arrivals":
         form.arrivals_errors = [sentence]  # type: ignore[attr-defined]
         return None
@@ -429,67 +373,5 @@ def planned(appointment_id: int) -> Any:
                  appointment_url=_url("desk_booking.appointment", appointment_id=appointment.id))
 
 
-# --- withdrawal and its undo -------------------------------------------------------------------------
-
-def _back(participant: Participant) -> str:
-    return _case_url(participant.case_id) or url_for(".withdraw", participant_id=participant.id)
-
-
-def _confirmation(participant_id: int, load: Callable[[Session], Any], template: str,
-                  perform: Callable[[Session, Any, ConfirmForm], None], done: Callable[[Any], str],
-                  refusals: dict[type[Problem], Callable[[Any], str]], **context: Callable[[Any], Any]) -> Any:
-    """One confirmation page: GET shows `load`'s plan, a valid POST runs `perform` in one write
-    transaction and says `done`; a refusal in `refusals` changes nothing and comes back with its sentence."""
-    try:
-        plan_now = load(db_session())
-    except NotFound:
-        return _not_found()
-    form = ConfirmForm()
-    if request.method == "POST" and form.validate():
-        try:
-            with writing() as (write, actor):
-                perform(write, actor, form)
-        except NotFound:
-            return _not_found()
-        except tuple(refusals) as exc:
-            flash(next(say for kind, say in refusals.items() if isinstance(exc, kind))(plan_now), "warning")
-            return redirect(request.path, 303)
-        flash(done(plan_now), "success")
-        return redirect(_back(plan_now.participant), 303)
-    return _page(template, 400 if request.method == "POST" else 200, plan=plan_now, form=form,
-                 case_url=_case_url(plan_now.participant.case_id),
-                 **{name: make(plan_now) for name, make in context.items()})
-
-
-@desk_meeting.route("/participants/<int:participant_id>/withdraw", methods=["GET", "POST"])
-@login_required
-def withdraw(participant_id: int) -> Any:
-    return _confirmation(
-        participant_id, lambda session: withdrawal.plan_withdrawal(session, participant_id, g.user, utcnow()),
-        "withdraw.html",
-        lambda write, actor, form: withdrawal.withdraw(write, participant_id, actor, utcnow(),
-                                                       expected=form.expected.data),
-        lambda plan_now: ngettext("%(name)s has stopped. %(num)d appointment was cancelled.",
-                                  "%(name)s has stopped. %(num)d appointments were cancelled.",
-                                  len(plan_now.cancellations), name=plan_now.participant.name),
-        {withdrawal.PlanChanged: lambda _plan: _("What would happen has changed meanwhile. Nothing was done: look "
-                                                 "again at what happens now.")},
-        tasks=lambda plan_now: sum(len(c.informers) for c in plan_now.cancellations))
-
-
-@desk_meeting.route("/participants/<int:participant_id>/undo-withdrawal", methods=["GET", "POST"])
-@login_required
-def undo_withdrawal(participant_id: int) -> Any:
-    return _confirmation(
-        participant_id, lambda session: withdrawal.plan_undo(session, participant_id, g.user, utcnow()),
-        "undo.html", lambda write, actor, _form: withdrawal.undo_withdrawal(write, participant_id, actor, utcnow()),
-        lambda plan_now: _("%(name)s takes part again and can be planned.", name=plan_now.participant.name),
-        {Conflict: lambda plan_now: _("%(name)s has not stopped: there is nothing to undo.",
-                                      name=plan_now.participant.name)},
-        mediators=lambda plan_now: _mediator_names(db_session(), [t.mediator_id for t in plan_now.open_tasks]))
-
-
-def _mediator_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
-    wanted = sorted(set(ids))
-    return dict(session.execute(select(Mediator.id, Mediator.name).where(Mediator.id.in_(wanted))).all()) \
-        if wanted else {}
+# the withdrawal and undo views register themselves on this blueprint
+from scheduler import desk_withdrawal  # noqa: E402,F401  (import for its routes)
