@@ -14,7 +14,7 @@ from sqlalchemy import event, select
 
 from core.models import AuditEntry
 from scheduler.models import Case, Mediator, MediatorTask, Participant
-from tests.integration.test_desk_cases import add_appointment, error_of, make_case, sign_in, world  # noqa: F401
+from tests.integration.desk_cases_helpers import add_appointment, error_of, make_case, sign_in, world  # noqa: F401
 from tests.support.days import working_day_at
 
 LIST_QUERIES = 3  # the session with its user; the filters' mediators and regions; the page of cases with its count
