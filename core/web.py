@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from flask import Blueprint, Flask, current_app, g, redirect, render_template, request
-from flask_babel import Babel, format_date, format_datetime, format_time, gettext
+from flask_babel import Babel, get_locale, get_translations, gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.wrappers import Response
 
@@ -28,7 +28,8 @@ from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, PackageCatalogs
 from core.models import User
 from core.navigation import safe_next
 from core.runtime import current
-from core.web_words import install_fast_words
+from core.web_words import (date_words, datetime_words, day_words, install_fast_words, label_words,
+                             time_words)
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGE_COOKIE = "pendel_lang"
@@ -94,37 +95,27 @@ def register_labels(app: Flask, kind: str, words: Mapping[str, Any]) -> None:
     app.extensions.setdefault("pendel_labels", {}).setdefault(kind, {}).update(words)
 
 
+# The same words and times for Python code (a view building a sentence), in the request's language and
+# the office's zone: one implementation, core/web_words.py's, for templates and code alike.
+
 def label(value: Any, kind: str) -> str:
-    """The word for a stored value; an unknown value shows as itself rather than breaking a page."""
-    if value is None:
-        return ""
-    words = current_app.extensions.get("pendel_labels", {}).get(kind, {})
-    word = words.get(value)
-    return str(word) if word is not None else str(value)
+    return label_words(current_app.extensions.get("pendel_labels", {}), value, kind, get_translations())
 
 
 def fmt_datetime(value: datetime | None, format: str = "medium") -> str:
-    return format_datetime(value, format) if value is not None else ""
+    return datetime_words(value, format, get_locale(), current().settings.tz)
 
 
 def fmt_date(value: date | datetime | None, format: str = "medium") -> str:
-    if value is None:
-        return ""
-    return format_datetime(value, "EEEE d MMMM y") if format == "long" and isinstance(value, datetime) \
-        else format_date(value, "full" if format == "long" else format)
+    return date_words(value, format, get_locale(), current().settings.tz)
 
 
 def fmt_time(value: datetime | None) -> str:
-    return format_time(value, "HH:mm") if value is not None else ""
+    return time_words(value, current().settings.tz)
 
 
 def fmt_day(value: date | datetime | None) -> str:
-    """"dinsdag 8 december" / "Tuesday 8 December" (a datetime is taken in the office's zone)."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return format_datetime(value, "EEEE d MMMM")
-    return format_date(value, "EEEE d MMMM")
+    return day_words(value, get_locale(), current().settings.tz)
 
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "

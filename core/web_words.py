@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
 from functools import lru_cache
-from typing import Any
+from typing import Any, Mapping
 
 import phonenumbers
 from babel import dates
@@ -88,6 +88,50 @@ def phone_display(number: str | None) -> str:
     return phonenumbers.format_number(parsed, fmt)
 
 
+def local(value: datetime, tz: tzinfo) -> datetime:
+    return value.astimezone(tz) if value.tzinfo else value
+
+
+def label_words(labels: Mapping[str, Mapping[str, Any]], value: Any, kind: str, catalog: Any) -> str:
+    """The word for a stored value; an unknown value shows as itself rather than breaking a page."""
+    if value is None:
+        return ""
+    word = labels.get(kind, {}).get(value)
+    if word is None:
+        return str(value)
+    if isinstance(word, LazyString) and word._args:  # a lazy_gettext msgid: this page's catalog
+        return catalog.ugettext(word._args[0])
+    return str(word)
+
+
+def datetime_words(value: datetime | None, format: str, locale: Any, tz: tzinfo) -> str:
+    return dates.format_datetime(local(value, tz), format, locale=locale) if value is not None else ""
+
+
+def time_words(value: datetime | None, tz: tzinfo) -> str:
+    if value is None:
+        return ""
+    value = local(value, tz)
+    return f"{value.hour:02d}:{value.minute:02d}"  # Babel's "HH:mm", in every language
+
+
+def day_words(value: date | datetime | None, locale: Any, tz: tzinfo) -> str:
+    """"dinsdag 8 december" / "Tuesday 8 December" (a datetime is taken in the office's zone)."""
+    if value is None:
+        return ""
+    return _date_words(local(value, tz).date() if isinstance(value, datetime) else value, DAY, locale)
+
+
+def date_words(value: date | datetime | None, format: str, locale: Any, tz: tzinfo) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if format == "long":
+            return _date_words(local(value, tz).date(), "EEEE d MMMM y", locale)
+        value = local(value, tz).date()
+    return _date_words(value, "full" if format == "long" else format, locale)
+
+
 def install_fast_words(app: Flask, tz: tzinfo) -> None:
     labels: dict[str, dict[str, Any]] = app.extensions.setdefault("pendel_labels", {})
 
@@ -97,46 +141,23 @@ def install_fast_words(app: Flask, tz: tzinfo) -> None:
 
     @pass_context
     def label(ctx: Context, value: Any, kind: str) -> str:
-        """The word for a stored value; an unknown value shows as itself rather than breaking a page."""
-        if value is None:
-            return ""
-        word = labels.get(kind, {}).get(value)
-        if word is None:
-            return str(value)
-        if isinstance(word, LazyString) and word._args:  # a lazy_gettext msgid: this page's catalog
-            return _catalog(ctx).ugettext(word._args[0])
-        return str(word)
-
-    def local(value: datetime) -> datetime:
-        return value.astimezone(tz) if value.tzinfo else value
+        return label_words(labels, value, kind, _catalog(ctx))
 
     @pass_context
     def fmt_datetime(ctx: Context, value: datetime | None, format: str = "medium") -> str:
-        return dates.format_datetime(local(value), format, locale=_locale(ctx)) if value is not None else ""
+        return datetime_words(value, format, _locale(ctx), tz)
 
     @pass_context
     def fmt_time(ctx: Context, value: datetime | None) -> str:
-        if value is None:
-            return ""
-        value = local(value)
-        return f"{value.hour:02d}:{value.minute:02d}"  # Babel's "HH:mm", in every language
+        return time_words(value, tz)
 
     @pass_context
     def fmt_day(ctx: Context, value: date | datetime | None) -> str:
-        """"dinsdag 8 december" / "Tuesday 8 December" (a datetime is taken in the office's zone)."""
-        if value is None:
-            return ""
-        return _date_words(local(value).date() if isinstance(value, datetime) else value, DAY, _locale(ctx))
+        return day_words(value, _locale(ctx), tz)
 
     @pass_context
     def fmt_date(ctx: Context, value: date | datetime | None, format: str = "medium") -> str:
-        if value is None:
-            return ""
-        if isinstance(value, datetime):
-            if format == "long":
-                return _date_words(local(value).date(), "EEEE d MMMM y", _locale(ctx))
-            value = local(value).date()
-        return _date_words(value, "full" if format == "long" else format, _locale(ctx))
+        return date_words(value, format, _locale(ctx), tz)
 
     app.jinja_env.filters.update(label=label, fmt_datetime=fmt_datetime, fmt_date=fmt_date, fmt_time=fmt_time,
                                  fmt_day=fmt_day, phone=phone_display)
