@@ -92,6 +92,10 @@ class Settings:
     session_max_hours: int = 12
     sign_in_limit_account: str = "5 per 15 minutes"
     sign_in_limit_address: str = "20 per 15 minutes"
+    # Participants' personal links (scheduler.links) work until this many hours after their appointment
+    # ends; slots offered to a participant are held this many hours for them to choose (scheduler.offers).
+    participant_link_hours_after: int = 24
+    offer_hours: int = 48
 
     def reminders_for(self, kind: str) -> tuple[int, ...]:
         return dict(self.reminder_minutes).get(kind, DEFAULT_REMINDER_MINUTES)
@@ -326,6 +330,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_max_hours=_int(env, "SESSION_MAX_HOURS", Settings.session_max_hours, 1, 24 * 30),
         sign_in_limit_account=_rate_limit(env, "SIGN_IN_LIMIT_ACCOUNT", Settings.sign_in_limit_account),
         sign_in_limit_address=_rate_limit(env, "SIGN_IN_LIMIT_ADDRESS", Settings.sign_in_limit_address),
+        participant_link_hours_after=_int(env, "PARTICIPANT_LINK_HOURS_AFTER", 24, 1, 24 * 90),
+        offer_hours=_int(env, "OFFER_HOURS", 48, 1, 24 * 14),
     )
     if settings.office_opens >= settings.office_closes:
         raise ConfigError("OFFICE_OPENS must be before OFFICE_CLOSES")

@@ -75,7 +75,8 @@ def install_web(app: Flask, packages: Iterable[str] = ()) -> None:
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_failed)
     install_fast_words(app, settings.tz)
-    app.jinja_env.globals.update(current_language=current_language, languages=LANGUAGES, has_endpoint=has_endpoint)
+    app.jinja_env.globals.update(current_language=current_language, languages=LANGUAGES, has_endpoint=has_endpoint,
+                                 office_phone=settings.office_phone)
 
 
 def has_endpoint(endpoint: str) -> bool:

@@ -105,3 +105,23 @@ class CallbackUnreachable:
     caller_number: str | None
     language: str
     texts_allowed: bool
+
+
+@dataclass(frozen=True)
+class SlotsOffered:
+    """Times were held for a participant to choose from (scheduler.offers): they get a message with their link."""
+
+    offer_id: int
+    participant_id: int
+    case_id: int
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
+class ParticipantAnswered:
+    """A participant said on their own page whether they will come (scheduler.responses)."""
+
+    appointment_id: int
+    participant_id: int
+    response: str            # "coming" or "cannot_come"
+    previous: str | None     # what they had said before, if anything

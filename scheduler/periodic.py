@@ -1,4 +1,4 @@
-"""Scheduler's periodic work: release holds that ran out, every minute (the loop is core/periodic.py)."""
+"""Scheduler's periodic work: release holds and lapse offers that ran out, every minute (the loop: core/periodic.py)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -18,4 +18,17 @@ def _expire_holds(tick: Tick) -> int:
 
 
 EXPIRE_HOLDS = PeriodicTask("expire-holds", HOLDS_LOCK, _expire_holds, every=HOLDS_EVERY)
-PERIODIC = (EXPIRE_HOLDS,)
+
+
+OFFERS_LOCK = 0x50454E44_0006  # "PEND" + 6
+
+
+def _lapse_offers(tick: Tick) -> int:
+    """Offers past their end, or with no free time left, lapse: their mediators get a task."""
+    from scheduler.offers import lapse_due
+
+    return lapse_due(tick.session, tick.now)
+
+
+LAPSE_OFFERS = PeriodicTask("lapse-offers", OFFERS_LOCK, _lapse_offers, every=HOLDS_EVERY, backlog=100)
+PERIODIC = (EXPIRE_HOLDS, LAPSE_OFFERS)

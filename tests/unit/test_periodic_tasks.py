@@ -13,7 +13,7 @@ from core.plugins import PeriodicTask, Plugin
 def test_every_package_contributes_its_periodic_work() -> None:
     owners = {task.name: plugin.name for plugin in PLUGINS for task in plugin.periodic}
     assert owners == {"dispatch-messages": "notifications", "purge-messages": "notifications",
-                      "expire-holds": "scheduler", "enqueue-calendar-syncs": "calendars",
+                      "expire-holds": "scheduler", "lapse-offers": "scheduler", "enqueue-calendar-syncs": "calendars",
                       "purge-phone-records": "telephony"}
 
 

@@ -1,0 +1,190 @@
+"""Slots offered to a participant to choose from: make, choose, withdraw, lapse — each in the caller's write
+transaction (`Database.write_session()`).
+
+Every slot is an ordinary hold (scheduler.booking.book with `hold_for`), so it passes the same rules as
+any booking and is busy for everyone else until the offer is decided. Choosing locks the offer row first:
+of two browsers of the participant, or the participant and a coordinator, choosing at once, exactly one
+books; the others find the offer decided (`OfferClosed`). Choosing confirms the hold through
+`booking.confirm`, which checks imported busy time again, so a slot lost since the offer (a mediator's
+new busy time) is refused as `SlotGone` and shown as gone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.events import publish
+from core.models import User
+from core.problems import Conflict, InvalidInput, NotFound
+from scheduler import booking, events
+from scheduler.conflicts import conflicting_resources, needed_spans
+from scheduler.locking import taken_spans
+from scheduler.models import Appointment, Attendance, Case, MediatorTask, Participant
+from scheduler.participant_models import Offer, OfferSlot
+from scheduler.policy import BookingPolicy
+from scheduler.rules import BookingRequest
+
+MIN_SLOTS, MAX_SLOTS = 2, 4
+OFFER_LAPSED = "offer_lapsed"      # the MediatorTask kind: contact the participant about a new time
+
+
+class OfferClosed(Conflict):
+    """The offer was decided already: `state` is chosen, lapsed or withdrawn."""
+
+    def __init__(self, offer: Offer, state: str) -> None:
+        super().__init__(f"offer {offer.id} is {state}", state=state)
+        self.state = state
+
+
+class SlotGone(Conflict):
+    def __init__(self, appointment_id: int) -> None:
+        super().__init__(f"the offered time {appointment_id} is no longer free", appointment_id=appointment_id)
+
+
+def _participant(session: Session, participant_id: int) -> Participant:
+    participant = session.get(Participant, participant_id)
+    if participant is None:
+        raise InvalidInput("participant_id", "no such participant")
+    if participant.withdrawn_at is not None:
+        raise Conflict("the participant has withdrawn; nothing can be offered to them")
+    if not (participant.sms_allowed and participant.phone) and not (participant.email_allowed and participant.email):
+        raise InvalidInput("participant_id", "the participant allows neither texts nor emails: they cannot get "
+                                             "the link to choose; book a time with them instead")
+    return participant
+
+
+def make_offer(session: Session, actor: User, participant_id: int, slots: Sequence[BookingRequest], now: datetime,
+               *, policy: BookingPolicy, hours: int) -> Offer:
+    """Hold two to four times for one participant of the slots' case; they get a link to choose (SlotsOffered)."""
+    if not MIN_SLOTS <= len(slots) <= MAX_SLOTS:
+        raise InvalidInput("slots", f"offer {MIN_SLOTS} to {MAX_SLOTS} times")
+    participant = _participant(session, participant_id)
+    if any(s.case_id != participant.case_id or tuple(s.participant_ids) != (participant_id,) for s in slots):
+        raise InvalidInput("slots", "every offered time is for this participant alone, in their case")
+    if session.scalar(select(Offer.id).where(Offer.participant_id == participant_id, Offer.status == "open")):
+        raise Conflict("this participant already has times offered to them: withdraw that offer first")
+    expires = now + timedelta(hours=hours)
+    offer = Offer(case_id=participant.case_id, participant_id=participant_id, status="open", expires_at=expires,
+                  created_by_id=actor.id, created_at=now)
+    session.add(offer)
+    session.flush()
+    for slot in sorted(slots, key=lambda s: s.start):
+        held = booking.book(session, slot, actor, now, policy=policy, hold_for=expires - now)
+        session.add(OfferSlot(appointment_id=held.id, offer_id=offer.id))
+    session.flush()
+    audit.record(session, actor.id, "offer.made", "offer", offer.id, str(len(slots)))
+    publish(session, events.SlotsOffered(offer.id, participant_id, offer.case_id, actor.id))
+    return offer
+
+
+def _locked(session: Session, offer_id: int) -> Offer:
+    offer = session.get(Offer, offer_id, with_for_update=True, populate_existing=True)
+    if offer is None:
+        raise NotFound("offer", offer_id)
+    return offer
+
+
+def choose(session: Session, offer_id: int, appointment_id: int, actor: User | None, now: datetime) -> Appointment:
+    """Book the chosen slot and release the others. Choosing the same slot again changes nothing."""
+    offer = _locked(session, offer_id)
+    if offer.status == "chosen" and offer.chosen_appointment_id == appointment_id:
+        return session.get(Appointment, appointment_id)  # type: ignore[return-value]
+    if offer.status != "open":
+        raise OfferClosed(offer, offer.status)
+    if offer.expires_at <= now:
+        raise OfferClosed(offer, "lapsed")
+    slot_ids = [a.id for a in offer.slots]
+    if appointment_id not in slot_ids:
+        raise NotFound("offered time", appointment_id)
+    try:
+        with session.begin_nested():
+            chosen = booking.confirm(session, appointment_id, actor, now)
+    except Conflict:
+        raise SlotGone(appointment_id) from None
+    for other in slot_ids:
+        if other != appointment_id:
+            booking.cancel(session, other, actor, now, reason="offer_chosen")
+    attendance = session.get(Attendance, (appointment_id, offer.participant_id))
+    if attendance is not None:  # they chose it themselves (or told the office so): they are coming
+        attendance.response, attendance.responded_at = "coming", now
+    offer.status, offer.chosen_appointment_id, offer.decided_at = "chosen", appointment_id, now
+    audit.record(session, actor.id if actor else None, "offer.chosen", "offer", offer.id, str(appointment_id))
+    return chosen
+
+
+def withdraw(session: Session, actor: User, offer_id: int, now: datetime) -> Offer:
+    """The office takes the offer back: its holds are released; its link stops working."""
+    offer = _locked(session, offer_id)
+    if offer.status != "open":
+        return offer
+    _release(session, offer, actor, now, "offer_withdrawn")
+    offer.status, offer.decided_at = "withdrawn", now
+    audit.record(session, actor.id, "offer.withdrawn", "offer", offer.id)
+    return offer
+
+
+def _release(session: Session, offer: Offer, actor: User | None, now: datetime, reason: str) -> None:
+    for slot in offer.slots:
+        if slot.status == "held":
+            booking.cancel(session, slot.id, actor, now, reason=reason)
+
+
+@dataclass(frozen=True)
+class SlotState:
+    appointment: Appointment
+    free: bool
+
+
+def slot_states(session: Session, offer: Offer, now: datetime) -> list[SlotState]:
+    """Each offered time and whether it can still be chosen, read-only (a GET may show it, never change it)."""
+    out = []
+    for slot in offer.slots:
+        out.append(SlotState(slot, offer.status == "open" and _still_free(session, slot, now)))
+    return out
+
+
+def _still_free(session: Session, slot: Appointment, now: datetime) -> bool:
+    if slot.status != "held" or slot.hold_expires_at is None or slot.hold_expires_at <= now or slot.start <= now:
+        return False
+    mediators = {m.id: m.buffer_minutes for m in slot.mediators}
+    participants = tuple(a.participant_id for a in slot.attendances)
+    wanted = needed_spans(slot.start, slot.end, mediators, slot.room_id, participants)
+    taken = taken_spans(session, list(mediators), [slot.room_id] if slot.room_id else [], slot.start, slot.end, now,
+                        exclude_appointment_id=slot.id, participant_ids=participants,
+                        mediator_busy=slot.busy_time_reason is None)
+    return not conflicting_resources(wanted, taken)
+
+
+def lapse(session: Session, offer_id: int, now: datetime, note: str = "") -> bool:
+    """An open offer with no time left to choose, or past its end: lapsed, holds released, the mediators
+    get a task to contact the participant. False when it was decided already."""
+    offer = _locked(session, offer_id)
+    if offer.status != "open":
+        return False
+    _release(session, offer, None, now, "offer_lapsed")
+    offer.status, offer.decided_at = "lapsed", now
+    _task(session, offer, OFFER_LAPSED, note, now)
+    audit.record(session, None, "offer.lapsed", "offer", offer.id)
+    return True
+
+
+def _task(session: Session, offer: Offer, kind: str, note: str, now: datetime) -> None:
+    case = session.get(Case, offer.case_id)
+    for mediator in case.mediators if case else []:
+        session.add(MediatorTask(mediator_id=mediator.id, case_id=offer.case_id, kind=kind,
+                                 participant_id=offer.participant_id, note=note, created_at=now))
+
+
+def lapse_due(session: Session, now: datetime, limit: int = 100) -> int:
+    """The periodic sweep: lapse open offers that ran out or have no free time left."""
+    open_offers = session.scalars(select(Offer).where(Offer.status == "open").order_by(Offer.id).limit(limit)).all()
+    done = 0
+    for offer in open_offers:
+        if offer.expires_at <= now or not any(s.free for s in slot_states(session, offer, now)):
+            done += lapse(session, offer.id, now)
+    return done
