@@ -42,7 +42,7 @@ def register_commands(app: Flask) -> None:
 
 PLUGIN = Plugin(
     name="scheduler",
-    model_modules=("scheduler.models", "scheduler.participant_models"),
+    model_modules=("scheduler.models", "scheduler.participant_models", "scheduler.registration_models"),
     job_modules=("scheduler.jobs",),
     install_web=install_web,
     periodic=PERIODIC,  # expire holds
