@@ -92,6 +92,12 @@ class Settings:
     session_max_hours: int = 12
     sign_in_limit_account: str = "5 per 15 minutes"
     sign_in_limit_address: str = "20 per 15 minutes"
+    # Public pages (core.public_limits), in the same notation: posts of a public form per address; web
+    # callback requests per number; confirmation texts a public page may cause, per number and per address.
+    public_form_limit_address: str = "10 per hour"
+    callback_limit_number: str = "3 per day"
+    confirmation_text_limit_number: str = "2 per day"
+    confirmation_text_limit_address: str = "5 per day"
     # Participants' personal links (scheduler.links) work until this many hours after their appointment
     # ends; slots offered to a participant are held this many hours for them to choose (scheduler.offers).
     participant_link_hours_after: int = 24
@@ -330,6 +336,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_max_hours=_int(env, "SESSION_MAX_HOURS", Settings.session_max_hours, 1, 24 * 30),
         sign_in_limit_account=_rate_limit(env, "SIGN_IN_LIMIT_ACCOUNT", Settings.sign_in_limit_account),
         sign_in_limit_address=_rate_limit(env, "SIGN_IN_LIMIT_ADDRESS", Settings.sign_in_limit_address),
+        public_form_limit_address=_rate_limit(env, "PUBLIC_FORM_LIMIT_ADDRESS", Settings.public_form_limit_address),
+        callback_limit_number=_rate_limit(env, "CALLBACK_LIMIT_NUMBER", Settings.callback_limit_number),
+        confirmation_text_limit_number=_rate_limit(env, "CONFIRMATION_TEXT_LIMIT_NUMBER",
+                                                   Settings.confirmation_text_limit_number),
+        confirmation_text_limit_address=_rate_limit(env, "CONFIRMATION_TEXT_LIMIT_ADDRESS",
+                                                    Settings.confirmation_text_limit_address),
         participant_link_hours_after=_int(env, "PARTICIPANT_LINK_HOURS_AFTER", 24, 1, 24 * 90),
         offer_hours=_int(env, "OFFER_HOURS", 48, 1, 24 * 14),
     )

@@ -21,19 +21,17 @@ Keys hold no e-mail address: an account is a keyed hash of it.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
-import ipaddress
 import math
 import secrets
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from limits import RateLimitItem, parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 
 from core.config import Settings
+from core.rate_limits import address_key, keyed_hash, moving_window
+
+__all__ = ["DEVICE_COOKIE", "DEVICE_COOKIE_DAYS", "Attempt", "SignInLimits", "address_key"]
 
 DEVICE_COOKIE = "pendel_device"
 DEVICE_COOKIE_DAYS = 400  # the longest a browser keeps a cookie
@@ -53,33 +51,16 @@ class Attempt:
         return self.address is None
 
 
-def _storage_uri(redis_url: str | None) -> str:
-    if redis_url is None:
-        return "memory://"
-    return "redis+unix://" + redis_url.removeprefix("unix://") if redis_url.startswith("unix://") else redis_url
-
-
-def address_key(remote_addr: str | None) -> str:
-    """An IPv4 address as is; IPv6 by its /64, which one client usually has whole."""
-    try:
-        ip = ipaddress.ip_address(remote_addr or "")
-    except ValueError:
-        return "unknown"
-    if ip.version == 6 and ip.ipv4_mapped is None:
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip.ipv4_mapped or ip) if ip.version == 6 else str(ip)
-
-
 class SignInLimits:
     def __init__(self, settings: Settings) -> None:
         self._secret = settings.secret_key.encode()
         self._devices = URLSafeSerializer(settings.secret_key, salt="pendel-known-device")
-        self._strategy = MovingWindowRateLimiter(storage_from_string(_storage_uri(settings.redis_url)))
+        self._strategy = moving_window(settings.redis_url)
         self.per_account: RateLimitItem = parse(settings.sign_in_limit_account)
         self.per_address: RateLimitItem = parse(settings.sign_in_limit_address)
 
     def _account_hash(self, email: str) -> str:
-        return hmac.new(self._secret, email.encode(), hashlib.sha256).hexdigest()[:32]
+        return keyed_hash(self._secret, email)
 
     def attempt(self, email: str, remote_addr: str | None, device_cookie: str | None) -> Attempt:
         account = self._account_hash(email)
