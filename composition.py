@@ -16,6 +16,7 @@ from flask import Flask
 from calendars.plugin import PLUGIN as CALENDARS
 from core.plugins import PeriodicTask, Plugin
 from notifications.plugin import PLUGIN as NOTIFICATIONS
+from participants.plugin import PLUGIN as PARTICIPANTS
 from scheduler.plugin import PLUGIN as SCHEDULER
 from telephony.plugin import PLUGIN as TELEPHONY
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from core.config import Settings
     from core.runtime import Runtime
 
-PLUGINS: tuple[Plugin, ...] = (SCHEDULER, TELEPHONY, CALENDARS, NOTIFICATIONS)
+PLUGINS: tuple[Plugin, ...] = (SCHEDULER, TELEPHONY, CALENDARS, NOTIFICATIONS, PARTICIPANTS)
 
 
 def metadata() -> MetaData:

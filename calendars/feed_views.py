@@ -18,7 +18,6 @@ hash as a strong ETag lets the apps poll every few minutes almost for free.
 """
 from __future__ import annotations
 
-import logging
 import re
 from urllib.parse import urlparse
 
@@ -26,48 +25,23 @@ from flask import Blueprint, Flask, Response, request
 
 from calendars.feeds import feed_for_token
 from core.db import utcnow
+from core.log_masks import PathMask, install_path_mask
 from core.runtime import current, db_session
 
 feeds_bp = Blueprint("feeds", __name__)
 
 CACHE_CONTROL = "private, max-age=300"
 _FEED_PATH = re.compile(r"/calendars/feeds/[^\s\"']*", re.IGNORECASE)
-# Loggers that write request paths: werkzeug's dev-server access log, gunicorn's
-# access and error logs. The Flask app's own logger is added per app.
-_PATH_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
+FEED_MASK = PathMask("calendar-feeds", "/calendars/feeds/", _FEED_PATH, "/calendars/feeds/***.ics")
 
 
 def mask_feed_tokens(text: str) -> str:
     """Replace whatever follows /calendars/feeds/ (token, suffix, query) with ***.ics."""
-    return _FEED_PATH.sub("/calendars/feeds/***.ics", text)
-
-
-class FeedTokenLogFilter(logging.Filter):
-    """Rewrites a log record whose message contains a feed path; never drops a record.
-
-    werkzeug logs the request line as an argument ('"%s" %s %s'), gunicorn as a
-    dict of atoms, so the message is formatted first and the record then carries
-    the masked text with no arguments left to interpolate.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a broken record is logging's problem, not ours
-            return True
-        if "/calendars/feeds/" in message.lower():
-            record.msg, record.args = mask_feed_tokens(message), None
-        return True
+    return FEED_MASK.mask(text)
 
 
 def install_feed_log_filter(app: Flask | None = None) -> None:
-    """Put the filter on every logger that writes request paths (idempotent: create_app runs often in tests)."""
-    loggers = [logging.getLogger(name) for name in _PATH_LOGGERS]
-    if app is not None:
-        loggers.append(app.logger)
-    for logger in loggers:
-        if not any(isinstance(f, FeedTokenLogFilter) for f in logger.filters):
-            logger.addFilter(FeedTokenLogFilter())
+    install_path_mask(FEED_MASK, app)
 
 
 def _not_found() -> Response:

@@ -5,7 +5,7 @@
     python tools/catalogs.py missing PACKAGE       # the msgids lacking Dutch, as JSON to fill in
     python tools/catalogs.py fill F.json PACKAGE [FILE]  # Dutch from {"msgid": "Dutch", ...} into FILE.po
 
-Each package (core, scheduler, telephony, calendars, notifications) owns
+Each package (core, scheduler, telephony, calendars, notifications, participants) owns
 `<package>/translations/nl/LC_MESSAGES/*.po` (one or more files, merged). Msgids are English;
 Dutch is the office's language and the default, so an untranslated msgid
 is a bug: tests/unit/test_catalogs.py runs `check`.
@@ -20,7 +20,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "scheduler", "telephony", "calendars", "notifications")
+PACKAGES = ("core", "scheduler", "telephony", "calendars", "notifications", "participants")
 METHODS = [("**/translations/**", "ignore"), ("**.py", "python"),
            ("**/templates/**.html", "jinja2.ext:babel_extract")]
 OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.do", "newstyle_gettext": "true"}}
