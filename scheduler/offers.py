@@ -47,7 +47,10 @@ class SlotGone(Conflict):
 
 
 def _participant(session: Session, participant_id: int) -> Participant:
-    participant = session.get(Participant, participant_id)
+    # Locked (NO KEY UPDATE, first, as a withdrawal does): two offers made at once for one participant
+    # would both find no open offer and both be made.
+    participant = session.get(Participant, participant_id, with_for_update={"key_share": True},
+                              populate_existing=True)
     if participant is None:
         raise InvalidInput("participant_id", "no such participant")
     if participant.withdrawn_at is not None:
@@ -98,6 +101,8 @@ def choose(session: Session, offer_id: int, appointment_id: int, actor: User | N
         raise OfferClosed(offer, offer.status)
     if offer.expires_at <= now:
         raise OfferClosed(offer, "lapsed")
+    if _stopped(session, offer):  # their withdrawal cancelled the holds; the sweep closes the offer
+        raise OfferClosed(offer, "withdrawn")
     slot_ids = [a.id for a in offer.slots]
     if appointment_id not in slot_ids:
         raise NotFound("offered time", appointment_id)
@@ -166,11 +171,22 @@ def lapse(session: Session, offer_id: int, now: datetime, note: str = "") -> boo
     offer = _locked(session, offer_id)
     if offer.status != "open":
         return False
+    if _stopped(session, offer):  # nobody to call about another time: closed as the office would
+        _release(session, offer, None, now, "offer_withdrawn")
+        offer.status, offer.decided_at = "withdrawn", now
+        audit.record(session, None, "offer.withdrawn", "offer", offer.id)
+        return True
     _release(session, offer, None, now, "offer_lapsed")
     offer.status, offer.decided_at = "lapsed", now
     _task(session, offer, OFFER_LAPSED, note, now)
     audit.record(session, None, "offer.lapsed", "offer", offer.id)
     return True
+
+
+def _stopped(session: Session, offer: Offer) -> bool:
+    """Whether the participant withdrew since the offer was made (a withdrawal leaves the offer open)."""
+    participant = session.get(Participant, offer.participant_id)
+    return participant is None or participant.withdrawn_at is not None
 
 
 def _task(session: Session, offer: Offer, kind: str, note: str, now: datetime) -> None:
@@ -181,10 +197,18 @@ def _task(session: Session, offer: Offer, kind: str, note: str, now: datetime) -
 
 
 def lapse_due(session: Session, now: datetime, limit: int = 100) -> int:
-    """The periodic sweep: lapse open offers that ran out or have no free time left."""
-    open_offers = session.scalars(select(Offer).where(Offer.status == "open").order_by(Offer.id).limit(limit)).all()
-    done = 0
-    for offer in open_offers:
-        if offer.expires_at <= now or not any(s.free for s in slot_states(session, offer, now)):
+    """The periodic sweep: lapse up to `limit` open offers that ran out or have no free time left.
+
+    Those past their end are found in SQL first; then every other open offer is looked at (a batch of the
+    first open offers by id would hide, behind `limit` offers still running, one that is due)."""
+    expired = session.scalars(select(Offer.id).where(Offer.status == "open", Offer.expires_at <= now)
+                              .order_by(Offer.expires_at, Offer.id).limit(limit)).all()
+    done = sum(lapse(session, offer_id, now) for offer_id in expired)
+    running = session.scalars(select(Offer).where(Offer.status == "open", Offer.expires_at > now)
+                              .order_by(Offer.id)).all()
+    for offer in running:
+        if done >= limit:
+            break
+        if _stopped(session, offer) or not any(s.free for s in slot_states(session, offer, now)):
             done += lapse(session, offer.id, now)
     return done
