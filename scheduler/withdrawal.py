@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -27,6 +27,7 @@ from scheduler import events
 from scheduler.access import participant_for
 from scheduler.booking import cancel
 from scheduler.models import Appointment, Attendance, Mediator, MediatorTask, Participant
+from scheduler.participant_models import Offer
 
 INFORM_OTHER_PARTY = "inform_other_party"
 
@@ -125,6 +126,9 @@ def withdraw(session: Session, participant_id: int, actor: User | None, now: dat
             session.add(MediatorTask(mediator_id=mediator.id, case_id=appointment.case_id,
                                      kind=INFORM_OTHER_PARTY, appointment_id=appointment.id,
                                      participant_id=participant.id))
+    # Times still offered to them are released above (they are holds); the offers themselves close with them.
+    session.execute(update(Offer).where(Offer.participant_id == participant.id, Offer.status == "open")
+                    .values(status="withdrawn", decided_at=now))
     audit.record(session, actor.id if actor else None, "participant.withdrew", "participant", participant.id)
     publish(session, events.ParticipantWithdrew(participant.id, participant.case_id, actor.id if actor else None))
     session.flush()
