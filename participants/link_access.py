@@ -18,7 +18,8 @@ from core.web import LANGUAGE_COOKIE
 from scheduler.links import Link, resolve
 from scheduler.models import Appointment
 
-participant_bp = Blueprint("participant_page", __name__, template_folder="templates")
+participant_bp = Blueprint("participant_page", __name__, template_folder="templates", static_folder="static",
+                           static_url_path="/static/participants")
 
 LINK_COOKIE = "pendel_link"
 COOKIE_PATH = "/a"

@@ -1,0 +1,118 @@
+"""A participant's own pages in Chromium on a phone, starting from the text Pendel actually wrote.
+
+The appointment is booked the way the desk books it (scheduler.booking, with every subscriber), so the
+confirmation SMS lands in the outbox with its personal link; the test reads that text, opens the link at
+375 pixels wide, and walks: "I'll come", then "I can't" (with a reason and two moments), then stopping.
+Every page is screenshotted (participant-*), checked with axe-core, and searched for anything of the other
+participant.
+"""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from core.db import utcnow
+from notifications.models import OutboxMessage
+from scheduler import booking
+from scheduler.models import Attendance, MediatorTask, Participant
+from tests.conftest import with_settings
+from tests.e2e.desk import PHONE, look
+from tests.integration.booking_helpers import POLICY, build_world, future_start, request
+from tests.support.days import AMS
+
+LINK = re.compile(r"https?://\S+?(/a/[A-Za-z0-9_-]{22})\b")
+
+
+@pytest.fixture
+def settings(settings):  # type: ignore[no-untyped-def]
+    return with_settings(settings, public_base_url="http://127.0.0.1")  # the server's own (loopback) address
+
+
+def _confirmation_link(runtime: Any, participant_id: int) -> str:
+    """The personal link in the participant's confirmation SMS, as written to the outbox."""
+    with runtime.db.sessions() as s:
+        body = s.scalar(select(OutboxMessage.body).where(
+            OutboxMessage.participant_id == participant_id, OutboxMessage.channel == "sms",
+            OutboxMessage.kind == "appointment_confirmed"))
+    assert body, "no confirmation text was written"
+    found = LINK.search(body)
+    assert found, f"no personal link in the text: {body!r}"
+    return found.group(1)
+
+
+def _never_shows(page: Any, leaks: list[str]) -> None:
+    html = page.content()
+    for leaked in leaks:
+        assert leaked not in html, leaked
+
+
+def test_a_participant_answers_and_stops_from_the_link_in_their_text(page: Any, live_url: str, runtime: Any) -> None:
+    world = build_world(runtime.db)
+    me, other = world.participant_ids
+    start = future_start()
+    with runtime.db.write_session() as s:
+        appointment = booking.book(s, request(world, start, kind="meeting", participant_ids=(me, other), minutes=90,
+                                              arrivals={me: start, other: start + timedelta(minutes=15)}),
+                                   None, utcnow(), policy=POLICY)
+        appointment_id = appointment.id
+        them = s.get(Participant, other)
+        leaks = [them.name, them.phone, them.email, them.phone.replace("+31", "0")]
+    page.set_viewport_size(PHONE)
+    page.goto(live_url + _confirmation_link(runtime, me))
+    assert urlsplit(page.url).path == "/a/"  # the token left the address bar
+    assert page.get_by_role("heading", name="Uw afspraak").is_visible()
+    assert start.astimezone(AMS).strftime("%H:%M") in page.inner_text("main")
+    _never_shows(page, leaks)
+    look(page, "participant-appointment")
+
+    page.get_by_role("link", name="Ik kom").click()
+    look(page, "participant-coming")
+    page.get_by_role("button", name="Ja, ik kom").click()
+    assert page.get_by_role("heading", name="Dank u wel").is_visible()
+    look(page, "participant-answered")
+
+    page.goto(live_url + "/a/")
+    page.get_by_role("link", name="Ik kan niet").click()
+    page.get_by_label("Wat zit u in de weg? (u mag dit leeg laten)").fill("Mijn kind is ziek")
+    boxes = page.locator("input[name=moments]")
+    boxes.nth(0).check()
+    boxes.nth(3).check()
+    look(page, "participant-cannot-come")
+    page.get_by_role("button", name="Versturen").click()
+    assert "niet kunt komen" in page.inner_text("main")
+    with runtime.db.sessions() as s:
+        assert s.get(Attendance, (appointment_id, me)).response == "cannot_come"
+        note = s.scalar(select(MediatorTask.note).where(MediatorTask.kind == "participant_cannot_come"))
+    assert note and note.startswith("Mijn kind is ziek") and note.count("\n- ") == 2
+
+    page.goto(live_url + "/a/")
+    page.get_by_role("link", name="Ik wil stoppen").click()
+    assert "vrijwillig" in page.inner_text("main")
+    look(page, "participant-stop")
+    page.get_by_role("button", name="Ja, ik wil stoppen").click()
+    assert page.get_by_role("heading", name="U bent gestopt").is_visible()
+    look(page, "participant-stopped")
+    with runtime.db.sessions() as s:
+        assert s.get(Participant, me).withdrawn_at is not None
+
+    page.goto(live_url + "/a/")  # the link no longer works: the one neutral page, with the office's number
+    assert page.get_by_role("heading", name="Deze link werkt niet meer").is_visible()
+    assert "030 123 4567" in page.inner_text("body")
+    look(page, "participant-closed")
+
+
+def test_a_participant_reads_their_page_in_english(page: Any, live_url: str, runtime: Any) -> None:
+    world = build_world(runtime.db)
+    me = world.participant_ids[0]
+    with runtime.db.write_session() as s:
+        s.get(Participant, me).language = "en"
+        booking.book(s, request(world, future_start()), None, utcnow(), policy=POLICY)
+    page.set_viewport_size(PHONE)
+    page.goto(live_url + _confirmation_link(runtime, me))
+    assert page.get_by_role("heading", name="Your appointment").is_visible()
+    look(page, "participant-appointment-en")
