@@ -16,7 +16,7 @@ from core.db import utcnow
 from core.models import User
 from core.problems import NotFound, Problem
 from core.runtime import db_session
-from scheduler import casework
+from scheduler import casework, registrations
 from scheduler.access import case_for, participant_for
 from scheduler.api import writing
 from scheduler.desk_case_forms import CaseForm, NewCaseForm, ParticipantFields, mediator_choices, region_choices
@@ -95,8 +95,8 @@ def change(case_id: int) -> Any:
 
 # --- opening a case ------------------------------------------------------------------------
 
-def _callback_id() -> int | None:
-    raw = request.args.get("callback_id", "")
+def _query_id(name: str) -> int | None:
+    raw = request.args.get(name, "")
     return int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else None
 
 
@@ -109,21 +109,29 @@ def new() -> Any:
     session = db_session()
     hooks = _callbacks()
     callback = None
-    callback_id = _callback_id()
+    callback_id = _query_id("callback_id")
     if callback_id is not None:
         callback = hooks.prefill(session, g.user, callback_id) if hooks else None
         if callback is None:
             return _not_found()
     linked = session.get(Case, callback.case_id) if callback and callback.case_id else None
     prefill = {"phone": callback.phone, "language": callback.language} if callback else {}
-    form = NewCaseForm(participant_required=callback is not None, **prefill)
+    registration, registration_id = None, _query_id("registration_id")  # a registration from /aanmelden
+    if registration_id is not None:
+        try:
+            registration = registrations.registration_for(session, g.user, registration_id)
+        except NotFound:
+            return _not_found()
+        prefill = registrations.case_prefill(registration)
+        linked = session.get(Case, registration.case_id) if registration.case_id else None
+    form = NewCaseForm(participant_required=callback is not None or registration is not None, **prefill)
     mediators, regions = _choice_lists(session, only_active=True)
     form.mediator_1.choices = mediator_choices(mediators, _l("no mediator yet"))
     form.mediator_2.choices = mediator_choices(mediators, _l("none"))
     form.region.choices = region_choices(regions, _l("no region yet"))
     if request.method == "GET" or not form.validate_on_submit():
         return _page("new.html", 400 if request.method == "POST" else 200, form=form, callback=callback,
-                     linked=linked)
+                     linked=linked, registration=registration)
     try:
         with writing() as (write, actor):
             case = casework.create_case(write, actor, form.case_values(), utcnow())
@@ -131,10 +139,15 @@ def new() -> Any:
                 casework.create_participant(write, actor, {"case_id": case.id, **form.values()})
             if callback is not None and hooks is not None:
                 hooks.link(write, actor, callback.id, case.id)
+            if registration is not None:  # handled once: a second case from it rolls back with this one
+                registrations.mark_case_opened(write, actor, registration.id, case.id, utcnow())
             case_id = case.id
+    except registrations.AlreadyHandled:
+        flash(_("This registration was already handled: no case was opened."), "warning")
+        return redirect(url_for("desk_registrations.show", registration_id=registration_id), 303)
     except Problem as exc:
         _problem_page(form, exc)
-        return _page("new.html", 400, form=form, callback=callback, linked=linked)
+        return _page("new.html", 400, form=form, callback=callback, linked=linked, registration=registration)
     flash(_("The case was opened."), "success")
     return redirect(url_for(".show", case_id=case_id), 303)
 

@@ -15,11 +15,13 @@ def install_web(app: Flask) -> None:
     from scheduler.desk_booking import desk_booking
     from scheduler.desk_cases import desk_cases
     from scheduler.desk_reassign import desk_reassign
+    from scheduler.desk_registrations import desk_registrations
     from scheduler.desk_today import install_today
     from scheduler.desk_week import desk_week
     from scheduler.desk_meeting import desk_meeting
     from scheduler.labels import install_labels
     from scheduler.pages import staff_bp
+    from scheduler.public_registration import public_registration
 
     install_labels(app)
     app.register_blueprint(staff_bp)
@@ -30,6 +32,8 @@ def install_web(app: Flask) -> None:
     app.register_blueprint(desk_cases)
     app.register_blueprint(desk_reassign)
     app.register_blueprint(desk_admin)  # /admin: regions, mediators, locations and rooms, accounts
+    app.register_blueprint(desk_registrations)  # the office's queue of registrations from /aanmelden
+    app.register_blueprint(public_registration)  # /aanmelden: anyone may register for mediation
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf_exempt(app, api_bp)  # bearer tokens only: no browser form posts here
 
@@ -49,6 +53,7 @@ PLUGIN = Plugin(
     nav=(NavItem("desk_today.index", _l("Today"), order=11, roles=("coordinator", "admin")),
          NavItem("desk_week.mine", _l("My week"), order=12, roles=("mediator",)),
          NavItem("desk_cases.index", _l("Cases"), order=15),
+         NavItem("desk_registrations.index", _l("Registrations"), order=16, roles=("coordinator", "admin")),
          NavItem("desk_reassign.index", _l("Sick mediator"), order=40, roles=("admin", "coordinator")),
          NavItem("desk_admin.index", _l("Administration"), order=90, roles=("admin", "coordinator")),),
     register_commands=register_commands,
