@@ -122,23 +122,32 @@ def _render_plan(session: Session, context: PlanContext, form: PlanForm, status:
     case_id = context.case.id
     return _page("plan.html", status, context=context, form=form, sentence=sentence,
                  days=slot_days(choices, current().settings.tz),
-                 later_url=_later_url(".plan_intake", form, choices, case_id=case_id),
-                 first_url=_first_url(".plan_intake", form, case_id=case_id),
+                 later_url=_later_url("desk_booking.plan_intake", form, choices, case_id=case_id),
+                 first_url=_first_url("desk_booking.plan_intake", form, case_id=case_id),
                  hidden=form.carried(), case_url=_case_url(case_id),
                  may_override=g.user.sees_all_cases)
+
+
+def intake_case(session: Session, case_id: int) -> tuple[Case | None, Any]:
+    """The case with what the picker shows of it, in one query; or None and the page saying why not (not
+    found, closed). Also for offering times from the picker (scheduler.desk_offers)."""
+    try:
+        case = case_for(session, g.user, case_id, joinedload(Case.participants), joinedload(Case.mediators),
+                        joinedload(Case.region))
+    except NotFound:
+        return None, _not_found()
+    if case.status == "closed":
+        return None, _page("closed.html", 409, case=case, case_url=_case_url(case.id))
+    return case, None
 
 
 @desk_booking.route("/cases/<int:case_id>/intake", methods=["GET", "POST"])
 @login_required
 def plan_intake(case_id: int) -> Any:
     session = db_session()
-    try:  # the case with what the picker shows of it, in one query
-        case = case_for(session, g.user, case_id, joinedload(Case.participants), joinedload(Case.mediators),
-                        joinedload(Case.region))
-    except NotFound:
-        return _not_found()
-    if case.status == "closed":
-        return _page("closed.html", 409, case=case, case_url=_case_url(case.id))
+    case, refusal = intake_case(session, case_id)
+    if case is None:
+        return refusal
     context = _plan_context(session, case)
     if request.method == "POST" and _asks_override() and not g.user.sees_all_cases:
         return _office_only()
@@ -155,16 +164,23 @@ def plan_intake(case_id: int) -> Any:
                                                                              room, {}), other)
 
 
+def intake_request(case_id: int, form: PlanForm, start: datetime, mediator_ids: tuple[int, ...], room_id: int | None,
+                   overrides: dict[str, str]) -> BookingRequest:
+    """The intake a pick of the picker asks for (also each time offered to choose from: scheduler.desk_offers)."""
+    return BookingRequest(case_id=case_id, kind="intake", mode=form.mode.data, start=start,
+                          end=start + timedelta(minutes=form.duration.data), mediator_ids=mediator_ids,
+                          room_id=room_id if form.mode.data == "in_person" else None,
+                          participant_ids=(int(form.participant_id.data),),
+                          outside_hours=overrides.get("outside_hours"), busy_time=overrides.get("busy_time"),
+                          video_url=form.chosen_video_url())
+
+
 def _hold(context: PlanContext, form: PlanForm, render: Render, start: datetime, mediator_ids: tuple[int, ...],
           room_id: int | None, overrides: dict[str, str]) -> Any:
     """Hold the slot (the engine's hold); a mediator from outside the case joins it in the same step."""
     case = context.case
     joining = [m for m in mediator_ids if m not in {x.id for x in case.mediators}]
-    req = BookingRequest(case_id=case.id, kind="intake", mode=form.mode.data, start=start,
-                         end=start + timedelta(minutes=form.duration.data), mediator_ids=mediator_ids,
-                         room_id=room_id if form.mode.data == "in_person" else None,
-                         participant_ids=(int(form.participant_id.data),), outside_hours=overrides.get("outside_hours"),
-                         busy_time=overrides.get("busy_time"), video_url=form.chosen_video_url())
+    req = intake_request(case.id, form, start, mediator_ids, room_id, overrides)
     now = utcnow()
     try:
         with writing() as (write, actor):

@@ -33,6 +33,7 @@ from scheduler.desk_case_rows import (HISTORY_LIMIT, AppointmentRow, Attending, 
                                       CallbackSummary, CaseCallbacks, HistoryItem, _appointment_rows,
                                       _case_with_people, _history)
 from scheduler.models import Case, Mediator, MediatorTask, Region, case_mediators, case_regions
+from scheduler.offer_rows import offer_rows
 from scheduler.overdue import PLANNED_STATUSES, is_overdue, overdue_clause
 
 desk_cases = Blueprint("desk_cases", __name__, template_folder="templates", static_folder="static",
@@ -207,7 +208,8 @@ def _case_page(case_id: int) -> Any:
     roles = {p.id: p.role for p in case.participants}
     return _page("show.html", case=case, appointments=appointments, tasks=tasks, callbacks=callbacks,
                  history=_history(session, case, appointments, callbacks),
-                 overdue=overdue, norm=settings.intake_norm_working_days, roles=roles, live=("held", "confirmed"), now=now)
+                 overdue=overdue, norm=settings.intake_norm_working_days, roles=roles, live=("held", "confirmed"), now=now,
+                 offers=offer_rows(session, case.id, now), names={p.id: p.name for p in case.participants})
 
 
 @desk_cases.get("/cases/<int:case_id>")

@@ -33,12 +33,15 @@ from core.web import label
 from scheduler.access import own_mediator_id
 from scheduler.models import (Appointment, BusyBlock, Case, Location, Mediator, MediatorTask, Room,
                               appointment_mediators, case_mediators)
+from scheduler.participant_models import OfferSlot
 from scheduler.week_layout import Entry, Week, WeekError, build_week, monday_of, parse_week, week_bounds, week_code
 
 desk_week = Blueprint("desk_week", __name__, template_folder="templates", static_folder="static",
                       static_url_path="/static/desk_week")
 
 TEMPLATES = "scheduler/desk/week/"
+# Holds let go, never booked: not shown as cancelled appointments.
+RELEASED = ("hold_expired", "offer_chosen", "offer_withdrawn", "offer_lapsed")
 
 
 @dataclass(frozen=True)
@@ -189,13 +192,14 @@ def _week_rows(kind: str, sees_all: bool) -> Any:
                Appointment.end.label("ends_at"), Appointment.kind, Appointment.mode, Appointment.status,
                Appointment.hold_expires_at, Appointment.cancel_reason, Appointment.case_id, Case.reference,
                Room.name.label("room"), Location.name.label("location"), visible.label("visible"),
-               other.name.label("other"))
+               other.name.label("other"),
+               exists().where(OfferSlot.appointment_id == Appointment.id).label("offered"))
         .join(Case, Case.id == Appointment.case_id)
         .outerjoin(Room, Room.id == Appointment.room_id).outerjoin(Location, Location.id == Room.location_id)
         .outerjoin(others, with_others).outerjoin(other, other.id == others.c.mediator_id)
         .where(owner, Appointment.start < end, Appointment.end > start))
     busy = (select(literal("busy"), BusyBlock.id, BusyBlock.starts_at, BusyBlock.ends_at, text, text, text, no_time,
-                   text, null().cast(Integer), text, text, text, literal(False), text)
+                   text, null().cast(Integer), text, text, text, literal(False), text, literal(False))
             .where(busy_owner, BusyBlock.starts_at < end, BusyBlock.ends_at > start))
     return union_all(appointments, busy).order_by("starts_at", "id", "other")
 
@@ -236,15 +240,19 @@ def _shown(row: Any, now: datetime) -> str | None:
     """The item's kind on the week, or None when it is not shown at all.
 
     A hold whose time ran out (not yet swept) and a hold that expired are
-    gone; a cancelled appointment shows (struck through) only to whoever may
-    see its case, as an appointment.
+    gone; a hold offered to a participant to choose from (scheduler.offers)
+    is "offered"; a cancelled appointment shows (struck through) only to
+    whoever may see its case, as an appointment, unless it was an offered
+    time let go.
     """
     if row.status == "held":
         if row.hold_expires_at is not None and row.hold_expires_at <= now:
             return None
-        return "hold" if row.visible else "occupied"
+        if not row.visible:
+            return "occupied"
+        return "offered" if row.offered else "hold"
     if row.status == "cancelled":
-        return "appointment" if row.visible and row.cancel_reason != "hold_expired" else None
+        return "appointment" if row.visible and row.cancel_reason not in RELEASED else None
     return "appointment" if row.visible else "occupied"
 
 

@@ -49,7 +49,11 @@ WORDS = {
         "participant_withdrew": _l("a participant stopped"),
     },
     "attendance_response": {"coming": _l("coming"), "cannot_come": _l("cannot come")},
-    "task_kind": {"inform_other_party": _l("tell the other party in person")},
+    "task_kind": {"inform_other_party": _l("tell the other party in person"),
+                  "offer_lapsed": _l("offered times ran out: agree a time with the participant"),
+                  "participant_cannot_come": _l("participant cannot come: call about another time")},
+    "offer_status": {"open": _l("waiting for their choice"), "chosen": _l("chosen"), "lapsed": _l("ran out"),
+                     "withdrawn": _l("withdrawn")},
 }
 
 

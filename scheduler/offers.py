@@ -46,6 +46,11 @@ class SlotGone(Conflict):
         super().__init__(f"the offered time {appointment_id} is no longer free", appointment_id=appointment_id)
 
 
+def reachable(participant: Participant) -> bool:
+    """Whether the participant can get the link to choose: texts or emails allowed, with a number or address."""
+    return bool((participant.sms_allowed and participant.phone) or (participant.email_allowed and participant.email))
+
+
 def _participant(session: Session, participant_id: int) -> Participant:
     # Locked (NO KEY UPDATE, first, as a withdrawal does): two offers made at once for one participant
     # would both find no open offer and both be made.
@@ -55,7 +60,7 @@ def _participant(session: Session, participant_id: int) -> Participant:
         raise InvalidInput("participant_id", "no such participant")
     if participant.withdrawn_at is not None:
         raise Conflict("the participant has withdrawn; nothing can be offered to them")
-    if not (participant.sms_allowed and participant.phone) and not (participant.email_allowed and participant.email):
+    if not reachable(participant):
         raise InvalidInput("participant_id", "the participant allows neither texts nor emails: they cannot get "
                                              "the link to choose; book a time with them instead")
     return participant

@@ -28,6 +28,8 @@ def install_web(app: Flask) -> None:
     app.register_blueprint(desk_meeting)  # /cases/<id>/meeting, withdraw and undo
     app.register_blueprint(desk_week)
     app.register_blueprint(desk_booking)  # plan an intake, an appointment's page, reschedule, cancel
+    from scheduler.desk_offers import desk_offers
+    app.register_blueprint(desk_offers)  # offer times from the intake's picker; withdraw, book one for them
     install_today(app)  # the Today page and scheduler's figures on it
     app.register_blueprint(desk_cases)
     app.register_blueprint(desk_reassign)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Iterable
 
-KINDS = ("appointment", "hold", "occupied", "busy")  # an item's kind, also its CSS class on the page
+KINDS = ("appointment", "hold", "offered", "occupied", "busy")  # an item's kind, also its CSS class on the page
 _ORDER = {kind: i for i, kind in enumerate(KINDS)}
 _WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")
 FIRST_YEAR, LAST_YEAR = 1900, 2999

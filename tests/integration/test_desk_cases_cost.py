@@ -18,7 +18,7 @@ from tests.integration.desk_cases_helpers import add_appointment, error_of, make
 from tests.support.days import working_day_at
 
 LIST_QUERIES = 3  # the session with its user; the filters' mediators and regions; the page of cases with its count
-CASE_QUERIES = 6  # the session; the case with its people; appointments; tasks; callback requests; history
+CASE_QUERIES = 7  # the session; the case with its people; appointments; offered times; tasks; callback requests; history
 
 
 @contextmanager

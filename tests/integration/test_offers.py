@@ -466,12 +466,14 @@ def test_the_sweep_reaches_offers_behind_many_that_are_not_due(database: Databas
 def test_an_offer_of_a_participant_who_stopped_closes_without_a_task(database: Database) -> None:
     w, uid = _world(database)
     offer_id = _offer(database, w, uid)
-    with database.write_session() as s:  # the withdrawal cancels the holds
+    with database.write_session() as s:  # the withdrawal cancels the holds and closes the offer
         withdrawal.withdraw(s, w.participant_ids[0], s.get(User, uid), NOW + HOUR)
+    assert _offer_row(database, offer_id).status == "withdrawn"
+    assert {a.status for a in _slots(database, offer_id)} == {"cancelled"}
     with pytest.raises(offers.OfferClosed) as err:  # "book this time for them" after they stopped
         _choose(database, offer_id, _slots(database, offer_id)[0].id, uid, NOW + HOUR)
     assert err.value.state == "withdrawn"
     with database.write_session() as s:
-        assert offers.lapse_due(s, NOW + HOUR) == 1
+        assert offers.lapse_due(s, NOW + HOUR) == 0
     assert _offer_row(database, offer_id).status == "withdrawn"
     assert [k for _m, k, _p in _tasks(database) if k == offers.OFFER_LAPSED] == []  # nobody to call about a time
