@@ -1,4 +1,5 @@
-"""Scheduler's periodic work: release holds and lapse offers that ran out, every minute (the loop: core/periodic.py)."""
+"""Scheduler's periodic work: release holds and lapse offers that ran out, every minute; delete handled registrations
+past retention, hourly (the loop: core/periodic.py)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -31,4 +32,17 @@ def _lapse_offers(tick: Tick) -> int:
 
 
 LAPSE_OFFERS = PeriodicTask("lapse-offers", OFFERS_LOCK, _lapse_offers, every=HOLDS_EVERY, backlog=100)
-PERIODIC = (EXPIRE_HOLDS, LAPSE_OFFERS)
+REGISTRATIONS_LOCK = 0x50454E44_0012  # "PEND" + 12 (7-11 left for others' work in progress)
+REGISTRATIONS_EVERY = timedelta(hours=1)
+
+
+def _purge_registrations(tick: Tick) -> int:
+    """Registrations handled longer ago than RETENTION_DAYS go (the public page's privacy note promises it)."""
+    from scheduler.registrations import purge_handled
+
+    return purge_handled(tick.session, tick.now, tick.settings.retention_days)
+
+
+PURGE_REGISTRATIONS = PeriodicTask("purge-registrations", REGISTRATIONS_LOCK, _purge_registrations,
+                                   every=REGISTRATIONS_EVERY)
+PERIODIC = (EXPIRE_HOLDS, LAPSE_OFFERS, PURGE_REGISTRATIONS)

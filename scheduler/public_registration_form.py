@@ -133,7 +133,8 @@ class RegistrationForm(PublicForm):
             ok = self._refuse(self.contact_call, _l("Choose at least one way we may contact them."))
         if (self.contact_call.data or self.contact_sms.data) and not self.phone.data and not self.phone.errors:
             ok = self._refuse(self.phone, _l("A call or a text needs a phone number."))
-        if self.contact_sms.data and self.phone.data and not can_receive_texts(self.phone.data):
+        if self.contact_sms.data and self.phone.data and not self.phone.errors \
+                and not can_receive_texts(self.phone.data):
             ok = self._refuse(self.contact_sms, _l("This number cannot receive texts: choose a call, or give a "
                                                    "mobile number."))
         if self.contact_email.data and not self.email.data and not self.email.errors:

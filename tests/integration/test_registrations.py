@@ -227,7 +227,7 @@ def test_opening_a_case_from_a_registration(client: Any, app: Any, runtime: Any,
         assert s.scalar(select(func.count()).select_from(Case)) == 1
         assert s.scalar(select(func.count()).select_from(Participant)) == 1
     detail = client.get(f"/registrations/{registration_id}").get_data(as_text=True)
-    assert case.reference in detail and "Zaak openen" not in detail
+    assert case.reference in detail and "Een dossier openen" not in detail
     assert "/registrations/" not in client.get("/registrations").get_data(as_text=True)  # no longer waiting
     assert case.reference not in client.get("/registrations?view=handled").get_data(as_text=True)
     assert "Joris de Wit" in client.get("/registrations?view=handled").get_data(as_text=True)
@@ -266,3 +266,26 @@ def test_closing_without_a_case(client: Any, app: Any, runtime: Any, world: dict
     with runtime.db.session() as s:
         assert s.scalar(select(func.count()).select_from(Case)) == 0
         assert s.get(Registration, registration_id).close_reason == "duplicate"
+
+
+# --- retention ------------------------------------------------------------------------------------
+
+@both_databases
+def test_handled_registrations_go_after_retention(app: Any, runtime: Any) -> None:
+    from datetime import timedelta
+
+    from core.db import utcnow
+    from scheduler.periodic import PERIODIC, PURGE_REGISTRATIONS
+    from scheduler.registrations import purge_handled
+
+    ids = [register(runtime, app, name=f"Persoon {n}") for n in range(3)]
+    now, days = utcnow(), runtime.settings.retention_days
+    with runtime.db.write_session() as s:
+        old, recent, waiting = (s.get(Registration, i) for i in ids)
+        old.status, old.close_reason, old.handled_at = "closed", "duplicate", now - timedelta(days=days + 1)
+        recent.status, recent.close_reason, recent.handled_at = "closed", "other", now - timedelta(days=days - 1)
+        waiting.created_at = now - timedelta(days=days * 2)  # never handled: it stays until someone does
+    with runtime.db.write_session() as s:
+        assert purge_handled(s, now, days) == 1
+    assert [r.id for r in stored(runtime)] == ids[1:]
+    assert PURGE_REGISTRATIONS in PERIODIC
