@@ -81,6 +81,7 @@ REFUSALS = {
     "stale_version": _l("The appointment has changed since: the participant got, or gets, a newer message."),
     "deadline_passed": _l("Too late: the appointment has begun or the message's moment has passed."),
     "quiet_hours_until_deadline": _l("Too late: the night's quiet hours last until the appointment."),
+    "offer_closed": _l("The times offered to choose from are no longer open: chosen, withdrawn or run out."),
 }
 
 MESSAGE_WORDS = {
@@ -94,6 +95,7 @@ MESSAGE_WORDS = {
         "appointment_cancelled": _l("cancellation"), "appointment_reminder": _l("reminder"),
         "mediator_notice": _l("notice to a mediator"), "callback_confirmation": _l("callback confirmation"),
         "callback_unreachable": _l("caller not reached"), "auto_reply": _l("automatic reply"),
+        "slots_offered": _l("times to choose from"),
     },
     "channel": {"sms": _l("text message"), "email": _l("email")},
 }

@@ -59,7 +59,9 @@ from notifications.backoff import next_attempt
 from notifications.channels.base import Accepted, Channel, Envelope, PermanentSendError, TransientSendError
 from notifications.inbound_models import SmsOptOut, confirms_opt_out, keep_under_current_key, opt_out_hashes
 from notifications.models import OutboxMessage, SmsUntextableNumber
+from notifications.offer_messages import offer_of
 from scheduler.models import Appointment, Participant
+from scheduler.participant_models import Offer
 
 STATUS_CALLBACK_PATH = "/telephony/sms/status"
 log = logging.getLogger(__name__)
@@ -95,6 +97,8 @@ _hashes = bindparam("hashes", expanding=True)
 NUMBER_MARKS = union_all(
     select(_o.c.number_hash, literal("opted_out").label("mark")).where(_o.c.number_hash.in_(_hashes)),
     select(_u.c.number_hash, literal("not_textable").label("mark")).where(_u.c.number_hash.in_(_hashes)))
+# A message about times offered to choose from: its offer's status (one more statement, for those only).
+OFFER_STATUS = select(Offer.__table__.c.status).where(Offer.__table__.c.id == bindparam("offer_id"))
 _this_row = update(_m).where(_m.c.id == bindparam("row_id"))
 _at = bindparam("at", type_=UTCDateTime())
 # With the provider's status on accepting it ("queued"), which the outbox shows until the first callback.
@@ -223,6 +227,7 @@ def warm_up(conn: Connection, settings: Settings, now: datetime) -> None:
     """
     attempt_send(conn, settings, 0, 0, now)
     conn.execute(NUMBER_MARKS, {"hashes": [""]}).first()
+    conn.execute(OFFER_STATUS, {"offer_id": 0}).first()
     mark_sent(conn, 0, Accepted("warm-up", "queued"), now)
     _finish(conn, 0, "skipped", now, "warm-up")
     conn.execute(POSTPONE, {"row_id": 0, "at": now})
@@ -246,12 +251,16 @@ def _facts(conn: Connection, settings: Settings, row: Row[Any]) -> tuple[
         if found - {hashes[0]}:  # recorded under an earlier SECRET_KEY: keep it under the current one
             keep_under_current_key(conn, hashes, found, utcnow())
         opted_out, not_textable = bool(found), any(m.mark == "not_textable" for m in marks)
+    offer_id = offer_of(row.kind, row.idempotency_key)
+    offer_open = (None if offer_id is None
+                  else conn.execute(OFFER_STATUS, {"offer_id": offer_id}).scalar() == "open")
     message = sendcheck.MessageFacts(
         kind=row.kind, channel=row.channel, recipient_kind=row.recipient_kind, is_reminder=row.is_reminder,
         appointment_version=row.appointment_version, deadline=row.deadline, number_opted_out=opted_out,
         number_not_textable=not_textable,
         confirms_opt_out=confirms_opt_out(row.kind, row.idempotency_key),
-        address_current=row.p_id is None or row.to_address == (row.p_phone if row.channel == "sms" else row.p_email))
+        address_current=row.p_id is None or row.to_address == (row.p_phone if row.channel == "sms" else row.p_email),
+        offer_open=offer_open)
     return message, appointment, participant
 
 

@@ -1,7 +1,7 @@
 """Discreet emails to mediators about something one of their participants did or missed.
 
 A participant who texts STOP (or START, while staff keep their texts off),
-answers a reminder ("I'll come", "I cannot come"), texts something Pendel
+answers a reminder ("I'll come", "I cannot come") or says so on their personal page, texts something Pendel
 cannot read, whose SMS finally fails, or whose message was not sent because
 their number or email changed after it was written, is the mediator's
 to follow up personally: they get an email (kind `mediator_notice`) in the
@@ -43,6 +43,7 @@ class Notice:
     text: str | None = None        # the participant's own words (sms_reply only)
     error: str | None = None       # the provider's error code (sms_failed only)
     appointment_id: int | None = None  # the appointment it is about, if any: the row is linked to it
+    via: str = "sms"               # an answer (coming, cannot_come…): "sms" replied to a reminder, "page" on theirs
 
 
 def notify(session: Session, settings: Settings, mediators: Iterable[Mediator], notice: Notice,
@@ -58,7 +59,7 @@ def notify(session: Session, settings: Settings, mediators: Iterable[Mediator], 
             "name": mediator.name, "reason": notice.reason, "reference": notice.reference,
             "participant_id": notice.participant_id,
             "start": notice.start.astimezone(settings.tz) if notice.start else None,
-            "text": notice.text[:MAX_QUOTED] if notice.text else None, "error": notice.error,
+            "text": notice.text[:MAX_QUOTED] if notice.text else None, "error": notice.error, "via": notice.via,
             "pendel_url": settings.public_base_url})
         row_id = add_message(session, NewMessage(
             key=f"{notice.key}:m{mediator.id}", kind="mediator_notice", channel="email",

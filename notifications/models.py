@@ -16,7 +16,7 @@ from core.db import Base, UTCDateTime, utcnow
 
 CHANNELS = ("sms", "email")
 KINDS = ("appointment_confirmed", "appointment_rescheduled", "appointment_cancelled", "appointment_reminder",
-         "mediator_notice", "callback_confirmation", "callback_unreachable", "auto_reply")
+         "mediator_notice", "callback_confirmation", "callback_unreachable", "auto_reply", "slots_offered")
 # pending: waiting for its time or a retry; queued: handed to RQ (with a lease); sent: the provider
 # accepted it; delivered/undelivered: the provider's later word (SMS); dead: finally failed, shown to
 # staff; cancelled: no longer wanted (appointment changed, participant withdrew); skipped: the send-time

@@ -20,7 +20,9 @@ from notifications.timing import QuietHours, reminder_time
 
 
 @dataclass(frozen=True)
-class ParticipantFacts:
+class Recipient:
+    """A participant as their messages need them: name, language, addresses and what they allow."""
+
     participant_id: int
     name: str
     language: str
@@ -29,9 +31,14 @@ class ParticipantFacts:
     sms_allowed: bool
     email_allowed: bool
     full_text: bool
+
+
+@dataclass(frozen=True)
+class ParticipantFacts(Recipient):
     arrival: datetime        # their own arrival time (joint meetings stagger arrivals)
     withdrawn: bool = False
     departure: datetime | None = None  # their own departure (joint meetings stagger it); None: at the end
+    link: str | None = None  # their personal link (scheduler.links), issued by the writer that plans with it
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,12 @@ def _invitation(facts: AppointmentFacts, office: Office, method: str, summary: s
                       uid_domain=office.uid_domain, arrival=arrival, rsvp=False).decode()
 
 
-def channels(p: ParticipantFacts) -> list[tuple[str, str]]:
+# The messages that carry the participant's personal link: those about an appointment that is on. Not the
+# cancellation: its link would only open the page that says the appointment is off.
+LINKED = ("appointment_confirmed", "appointment_rescheduled", "appointment_reminder")
+
+
+def channels(p: Recipient) -> list[tuple[str, str]]:
     out = []
     if p.sms_allowed and p.phone:
         out.append(("sms", p.phone))
@@ -102,7 +114,8 @@ def participant_message(kind: str, facts: AppointmentFacts, p: ParticipantFacts,
     context = dict(kind=facts.kind, mode=facts.mode, arrival=p.arrival.astimezone(office.tz),
                    departure=p.departure.astimezone(office.tz) if p.departure else None,
                    end=facts.end.astimezone(office.tz), place=facts.place or "", full=p.full_text,
-                   office_phone=office.phone, name=p.name, replies=office.sms_replies)
+                   office_phone=office.phone, name=p.name, replies=office.sms_replies,
+                   link=p.link if kind in LINKED else None)
     context.update(video_url=facts.video_url if facts.mode == "video" else None)  # the link, in their own messages
     rendered = render(channel, kind, p.language, context)
     attachment = None

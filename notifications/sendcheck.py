@@ -10,7 +10,8 @@ Outcomes:
 - send;
 - skip (with a reason): the message is not wrong to have written but must not
   go now — stale version, channel off, number opted out of SMS or found not
-  textable by the provider, address no longer the participant's, too late.
+  textable by the provider, address no longer the participant's, too late,
+  times offered to choose from that are no longer open (chosen, withdrawn, lapsed).
   Status `skipped`.
 - cancel: the participant withdrew; nothing more goes to them. Status `cancelled`.
 - postpone until a time: a reminder in quiet hours that can still go in time.
@@ -66,6 +67,9 @@ class MessageFacts:
     number_not_textable: bool = False
     # A participant's message: its address is still their phone (SMS) or email (email).
     address_current: bool = True
+    # A message about times offered to choose from (notifications.offer_messages): whether that offer is still
+    # open now; None for every other message.
+    offer_open: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,8 @@ def check(message: MessageFacts, appointment: AppointmentFacts | None, participa
         if message.kind in ABOUT_LIVE_VERSION or reminder:
             # Telling someone about an appointment that has begun helps nobody.
             deadline = appointment.start if deadline is None else min(deadline, appointment.start)
+    if message.offer_open is False:
+        return Decision("skip", "offer_closed")  # chosen, withdrawn or lapsed since: its link shows just that
 
     if participant is not None and not _channel_allowed(message.channel, participant):
         return Decision("skip", "channel_off")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from email.utils import parseaddr
+from functools import partial
 from urllib.parse import urlparse
 
 from sqlalchemy import select
@@ -27,12 +28,13 @@ from core.config import Settings
 from core.db import utcnow
 from core.events import EventBus
 from notifications.inbound_models import forget_stops
-from notifications.outbox import (add_message, cancel_pending, last_row_of, supersede, went_about, went_to,
-                                  withdraw_for_rewrite)
+from notifications.outbox import (NewMessage, add_message, cancel_pending, last_row_of, supersede, went_about,
+                                  went_to, withdraw_for_rewrite)
 from notifications.planning import (ANNOUNCING, AppointmentFacts, MediatorFacts, Office, ParticipantFacts,
                                     callback_key, callback_message, cancellation_messages, mediator_messages,
                                     participant_messages, reminders)
-from notifications import verdicts
+from notifications import page_events, verdicts
+from notifications.personal_links import planned_with_links, with_links
 from notifications.replan import REWRITABLE, Unsent, Went, key_suffix, replanned, rewritten
 from scheduler import events
 from scheduler.models import Appointment, Attendance, Mediator, Participant, Room
@@ -100,6 +102,8 @@ class NotificationSubscriber:
         bus.subscribe(events.ParticipantDetailsChanged, verdicts.on_details_changed)  # a new number is textable
         bus.subscribe(events.CallbackRequested, self.on_callback_requested)
         bus.subscribe(events.CallbackUnreachable, self.on_callback_unreachable)
+        bus.subscribe(events.SlotsOffered, partial(page_events.on_slots_offered, self.settings, self.office))
+        bus.subscribe(events.ParticipantAnswered, partial(page_events.on_participant_answered, self.settings))
 
     def _write(self, session: Session, messages: list) -> None:  # type: ignore[type-arg]
         now = utcnow()
@@ -112,6 +116,8 @@ class NotificationSubscriber:
     def on_confirmed(self, session: Session, event: events.AppointmentConfirmed) -> None:
         lock_attendees(session, event.appointment_id)
         facts = load_facts(session, event.appointment_id)
+        facts = with_links(session, self.settings.public_base_url, facts,
+                           [p.participant_id for p in facts.participants])
         self._write(session, participant_messages("appointment_confirmed", facts, self.office)
                     + self._reminders(facts) + mediator_messages("confirmed", facts, self.office))
 
@@ -123,6 +129,9 @@ class NotificationSubscriber:
         cancel_pending(session, utcnow(), appointment_id=event.appointment_id)
         told = went_about(session, event.appointment_id, ANNOUNCING) - frozenset(event.added_participant_ids)
         facts = load_facts(session, event.appointment_id, former=event.removed_participant_ids)
+        # Links for those still on it (a confirmation or a change, and reminders); who was taken off hears it is off.
+        facts = with_links(session, self.settings.public_base_url, facts, {
+            p.participant_id for p in facts.participants} - set(event.removed_participant_ids))
         now_in = replace(facts, participants=tuple(p for p in facts.participants
                                                    if p.participant_id not in event.removed_participant_ids))
         news = frozenset(p.participant_id for p in now_in.participants) - told
@@ -184,16 +193,22 @@ class NotificationSubscriber:
             facts = load_facts(session, appointment_id)
             went = [Went(r.kind, r.channel, key_suffix(r.idempotency_key, r.kind), r.not_before, r.deadline)
                     for r in went_to(session, appointment_id, pid, REWRITABLE)]
-            self._write(session, replanned(facts, pid, [u for u in unsent if u.appointment_id == appointment_id],
-                                           went, self.office, self.settings.reminders_for(facts.kind), now, tag))
+            plan = (pid, [u for u in unsent if u.appointment_id == appointment_id], went, self.office,
+                    self.settings.reminders_for(facts.kind), now, tag)
+            self._write(session, planned_with_links(session, self.settings.public_base_url, facts,
+                                                    lambda f, plan=plan: replanned(f, *plan)))
 
     def _rewrite(self, session: Session, facts: AppointmentFacts) -> None:
         """Cancel participants' messages about the appointment that have not gone yet and write each again."""
         now = utcnow()
-        for row in withdraw_for_rewrite(session, now, REWRITABLE, appointment_id=facts.appointment_id):
-            message = rewritten(Unsent(**row._mapping), facts, self.office)
-            if message is not None:
-                add_message(session, message, now)
+        unsent = [Unsent(**row._mapping)
+                  for row in withdraw_for_rewrite(session, now, REWRITABLE, appointment_id=facts.appointment_id)]
+
+        def plan(f: AppointmentFacts) -> list[NewMessage]:
+            return [m for m in (rewritten(u, f, self.office) for u in unsent) if m is not None]
+
+        for message in planned_with_links(session, self.settings.public_base_url, facts, plan):
+            add_message(session, message, now)
 
     def on_withdrew(self, session: Session, event: events.ParticipantWithdrew) -> None:
         cancel_pending(session, utcnow(), participant_id=event.participant_id)
