@@ -47,6 +47,8 @@ WORDS = {
         "mediator_unavailable": _l("mediator unavailable"), "room_unavailable": _l("room unavailable"),
         "case_closed": _l("case closed"), "other": _l("other reason"), "hold_expired": _l("hold expired"),
         "participant_withdrew": _l("a participant stopped"),
+        "offer_chosen": _l("another offered time was chosen"), "offer_withdrawn": _l("offer withdrawn"),
+        "offer_lapsed": _l("offer ran out"),
     },
     "attendance_response": {"coming": _l("coming"), "cannot_come": _l("cannot come")},
     "task_kind": {"inform_other_party": _l("tell the other party in person"),

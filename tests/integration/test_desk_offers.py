@@ -214,6 +214,7 @@ def test_book_one_of_the_times_for_them(client: Any, runtime: Any, desk: dict[st
     assert "Geboekt op" in client.get(response.headers["Location"]).get_data(as_text=True)
     page = client.get(f"/cases/{desk['case']}").get_data(as_text=True)
     assert "gekozen" in page and f'href="/appointments/{second}"' in page
+    assert "een andere aangeboden tijd is gekozen" in page and "offer_chosen" not in page  # the released ones
 
 
 def test_the_participant_chose_meanwhile(client: Any, runtime: Any, desk: dict[str, Any]) -> None:
