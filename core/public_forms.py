@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any, Callable
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from wtforms import HiddenField, StringField
+
+from core.public_limits import form_post_allowed
 
 log = logging.getLogger("pendel.public_forms")
 
@@ -62,3 +65,24 @@ class PublicForm(FlaskForm):
     def renew_start(self) -> None:
         """Serve the page again with a fresh start stamp (after `too_quick_or_stale`)."""
         self.started.data = _serializer().dumps(int(time.time()))
+
+
+def refused_post(form: PublicForm, page: Callable[..., Any], thanked: Callable[[], Any]) -> Any | None:
+    """A public form's POST through its guards, in their order; None when the post may be used.
+
+    Otherwise the answer: `thanked()` for a bot (the honeypot: as if it worked, nothing kept); the kind
+    429 page when the address posted too often (core.public_limits, PUBLIC_FORM_LIMIT_ADDRESS);
+    `page(400, send_again=True)` when it came too quick or stale (with the wrong fields marked too, so one
+    more post can do it); `page(400)` with the wrong fields. Call it after the origin check."""
+    if form.suspicious:
+        return thanked()
+    over_limit = form_post_allowed()
+    if over_limit is not None:
+        return over_limit
+    if form.too_quick_or_stale():
+        form.validate()
+        form.renew_start()
+        return page(400, send_again=True)
+    if not form.validate():
+        return page(400)
+    return None

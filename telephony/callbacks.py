@@ -70,7 +70,7 @@ class Choices:
     moment: str
     may_identify: bool
     wants_confirmation: bool
-    call_sid: str
+    call_sid: str | None  # None for a request that came from a web page (telephony.web_callbacks)
     # The answers the caller never gave (field names, telephony.models.SAFE_DEFAULTS): their default stands.
     defaulted: tuple[str, ...] = ()
 

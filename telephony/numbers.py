@@ -45,6 +45,23 @@ def keyed_number(digits: str | None) -> str | None:
     return _valid_e164(value)
 
 
+_TYPED_EXTRAS = str.maketrans("", "", " -.()/\u00a0")
+MAX_TYPED_CHARS = 30
+
+
+def typed_number(text: str | None) -> str | None:
+    """A number typed on a web page (06-12 34 56 78, +31 (0)6..., 0032...), in E.164, or None when it cannot
+    be a number we may call: read as `keyed_number` reads one, after dropping spaces, dashes, dots and
+    brackets; a leading + is allowed."""
+    value = (text or "").strip()
+    if not value or len(value) > MAX_TYPED_CHARS:
+        return None
+    value = value.translate(_TYPED_EXTRAS)
+    if value.startswith("+"):
+        return _valid_e164(value) if value[1:].isdigit() and len(value) <= MAX_KEYED_DIGITS + 1 else None
+    return keyed_number(value)
+
+
 def last_four(number: str) -> list[str]:
     """The digits read back to the caller: enough to recognise, not enough to reveal."""
     return list(number[-4:])

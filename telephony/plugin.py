@@ -16,6 +16,7 @@ def install_web(app: Flask) -> None:
     from telephony.dashboard import install_dashboard
     from telephony.labels import install_labels
     from telephony.pages import callback_pages_bp
+    from telephony.public_callback import public_callback
     from telephony.staff_voice_views import staff_voice_bp
     from telephony.voice_views import voice_bp
 
@@ -26,6 +27,7 @@ def install_web(app: Flask) -> None:
     app.register_blueprint(telephony_api_bp, url_prefix="/api/v1")
     app.register_blueprint(voice_bp)
     app.register_blueprint(staff_voice_bp)
+    app.register_blueprint(public_callback)  # /bel-mij-terug, for anyone
     csrf_exempt(app, telephony_api_bp, voice_bp, staff_voice_bp)  # bearer tokens / Twilio's signed webhooks
 
 

@@ -11,6 +11,8 @@ from flask import Flask
 
 from core.config import ConfigError, Settings, load_settings
 from core.public_limits import PublicLimits, public_limits
+from telephony.numbers import typed_number
+from telephony.sms_guard import is_dutch_mobile
 
 ENV = {"PENDEL_ENV": "testing"}
 NUMBER = "+31612345678"
@@ -80,3 +82,37 @@ def test_the_app_has_one_counter() -> None:
     app.extensions["pendel"] = SimpleNamespace(settings=Settings(environment="testing", secret_key="unit-secret"))
     with app.app_context():
         assert public_limits() is public_limits()
+
+
+@pytest.mark.parametrize(("typed", "mobile"), [
+    ("06 12345678", True), ("+31 6 1234 5678", True), ("0031612345678", True), ("06-87654321", True),
+    ("020 123 4567", False),      # landline
+    ("088 123 4567", False),      # company number
+    ("0970 12345678", False),     # machine-to-machine
+    ("066 1234567", False),       # pager
+    ("0800 1234567", False),      # free phone
+    ("+32 470 12 34 56", False),  # a Belgian mobile
+    ("+44 7911 123456", False),   # a British mobile
+    ("084 2123456", False),       # a personal (VoIP) number
+])
+def test_only_a_dutch_mobile_number_of_a_person_may_get_a_text(typed: str, mobile: bool) -> None:
+    number = typed_number(typed)
+    assert number is not None  # each can be called
+    assert is_dutch_mobile(number) is mobile
+
+
+@pytest.mark.parametrize("number", ["+319001234567", "+319091234567", "+319061234567", "+31842123456",
+                                    "+31871234567", "+3161234567", "not a number", ""])
+def test_premium_shared_cost_and_malformed_numbers_get_no_text(number: str) -> None:
+    assert not is_dutch_mobile(number)
+
+
+@pytest.mark.parametrize("typed", ["0900 1234567", "0909-1234567", "06 1234", "0612345678901234567890",
+                                   "call me", "+31 6 12 34 56 78 9", "06 12345678 ext 5", ""])
+def test_a_web_page_takes_no_number_we_may_not_call(typed: str) -> None:
+    assert typed_number(typed) is None
+
+
+def test_a_typed_number_may_have_spaces_dashes_dots_and_brackets() -> None:
+    assert {typed_number(t) for t in ("06-12 34 56 78", "06.12.34.56.78", "(06) 12345678", "+31 (0)6 12345678",
+                                      "\u00a006 12345678 ")} == {"+31612345678"}
