@@ -285,3 +285,17 @@ def test_the_week_shows_offered_times(client: Any, runtime: Any, desk: dict[str,
     client.post("/logout")
     sign_in(client, desk["outsider"])  # another mediator does not see Anna's week at all
     assert client.get(f"/mediators/{desk['anna']}/week?week={week}").status_code == 404
+
+
+def test_the_tasks_offers_and_answers_make_read_well(client: Any, runtime: Any, desk: dict[str, Any]) -> None:
+    from scheduler.models import MediatorTask
+
+    with runtime.db.write_session() as s:
+        for kind in (offers.OFFER_LAPSED, "participant_cannot_come"):
+            s.add(MediatorTask(mediator_id=desk["anna"], case_id=desk["case"], kind=kind,
+                               participant_id=desk["people"][0], created_at=utcnow()))
+    sign_in(client, desk["mediator"])
+    page = client.get(f"/cases/{desk['case']}").get_data(as_text=True)
+    assert "aangeboden tijden verlopen: spreek een tijd af met de deelnemer" in page
+    assert "deelnemer kan niet komen: bel over een andere tijd" in page
+    assert "offer_lapsed" not in page and "participant_cannot_come" not in page
