@@ -45,6 +45,14 @@ def _coordinator(session: Any) -> Any:
     return session.scalar(select(User).where(User.role == "coordinator").limit(1))
 
 
+def _open_cases(session: Any, case_ids: list[int]) -> list[int]:
+    """These cases that are not closed (a closed case takes no bookings), in the given order."""
+    from scheduler.models import Case
+
+    open_ids = set(session.scalars(select(Case.id).where(Case.id.in_(case_ids), Case.status != "closed")))
+    return [c for c in case_ids if c in open_ids]
+
+
 def _times(first_day: date, calendar: WorkingDayCalendar, n: int, tz: Any) -> list[datetime]:
     """n one-hour times on working days from `first_day`, four a day (09, 11, 13, 15 local)."""
     out, day = [], first_day
@@ -75,7 +83,7 @@ def prepare(database_url: str, public_base_url: str, office: Any) -> Participant
                                .order_by(Appointment.start.desc()).limit(1))
         person = appointment.attendances[0].participant_id
         appointment_token = issue(s, person, appointment_id=appointment.id)
-        offered = office.busiest_case_ids[1]
+        offered = _open_cases(s, office.busiest_case_ids[1:] + office.case_ids)[0]
         victim = office.participants_of[offered][0]
         offer = _offer(s, runtime.settings, _coordinator(s), offered, victim, office.mediator_of_case[offered],
                        _times(first, WorkingDayCalendar(), 3, runtime.settings.tz))
@@ -84,17 +92,30 @@ def prepare(database_url: str, public_base_url: str, office: Any) -> Participant
     return ParticipantPages(appointment_token, offer_token, case)
 
 
-def choosing_against_insert(database_url: str, public_base_url: str, office: Any,
-                            rounds: int) -> tuple[list[float], list[float]]:
-    """Seconds per choice of an offered time (scheduler.offers.choose, its transaction and commit) and per
-    bare booking INSERT (the appointment, its attendance, its mediator's and participant's reservations, one
-    transaction), interleaved."""
-    runtime = _runtime(database_url, public_base_url)
-    settings, calendar = runtime.settings, WorkingDayCalendar()
-    cases = [c for c in office.case_ids if c not in office.busiest_case_ids[:2]][:rounds]
-    starts = _times(date.today() + timedelta(weeks=OFFER_WEEKS_AHEAD + 4), calendar, 2 * len(cases) + rounds, settings.tz)
-    chosen: list[float] = []
-    bare: list[float] = []
+@dataclass
+class Choices:
+    """Seconds per choice of an offered time, with its messages and as the booking alone, and per bare INSERT."""
+
+    with_messages: list[float]
+    booking_only: list[float]
+    bare_insert: list[float]
+
+
+def choosing_against_insert(database_url: str, public_base_url: str, office: Any, rounds: int) -> Choices:
+    """Choose `rounds` offered times through scheduler.offers.choose (its transaction and commit), in turn in
+    a runtime with every subscriber (the confirmation and reminders written too) and in one without (the
+    booking alone), each followed by a bare booking INSERT (the appointment, its attendance, its mediator's
+    and participant's reservations, one transaction)."""
+    from core.runtime import build_runtime
+
+    full = _runtime(database_url, public_base_url)
+    bare_runtime = build_runtime(full.settings)
+    settings, calendar = full.settings, WorkingDayCalendar()
+    with full.db.sessions() as s:
+        cases = _open_cases(s, [c for c in office.case_ids if c not in office.busiest_case_ids])[:rounds]
+    starts = _times(date.today() + timedelta(weeks=OFFER_WEEKS_AHEAD + 4), calendar, 2 * len(cases) + rounds,
+                    settings.tz)
+    result = Choices([], [], [])
     mediators_used: dict[int, int] = {}
     for n, case in enumerate(cases):
         mediator = office.mediator_of_case[case]
@@ -102,16 +123,18 @@ def choosing_against_insert(database_url: str, public_base_url: str, office: Any
         mediators_used[mediator] = k + 1
         pair = starts[2 * k: 2 * k + 2]  # each mediator's own run of times: offers never collide
         victim = office.participants_of[case][0]
+        runtime = full if n % 2 == 0 else bare_runtime
         with runtime.db.write_session() as s:
             offer = _offer(s, settings, _coordinator(s), case, victim, mediator, pair)
             offer_id, slot = offer.id, offer.slots[0].id
         began = time.perf_counter()
         with runtime.db.write_session() as s:
             offers.choose(s, offer_id, slot, None, datetime.now(timezone.utc))
-        chosen.append(time.perf_counter() - began)
-        bare.append(_bare_insert(runtime.db.engine, case, victim, mediator, starts[2 * len(cases) + n]))
-    runtime.db.dispose()
-    return chosen, bare
+        (result.with_messages if runtime is full else result.booking_only).append(time.perf_counter() - began)
+        result.bare_insert.append(_bare_insert(full.db.engine, case, victim, mediator, starts[2 * len(cases) + n]))
+    full.db.dispose()
+    bare_runtime.db.dispose()
+    return result
 
 
 def _bare_insert(engine: Any, case_id: int, participant_id: int, mediator_id: int, start: datetime) -> float:

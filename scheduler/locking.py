@@ -71,7 +71,7 @@ def clear_expired_holds(session: Session, mediator_ids: Iterable[int], room_ids:
 def taken_spans(session: Session, mediator_ids: Iterable[int], room_ids: Iterable[int],
                 start: datetime, end: datetime, now: datetime,
                 exclude_appointment_id: int | None = None, participant_ids: Iterable[int] = (),
-                mediator_busy: bool = True) -> list[Span]:
+                mediator_busy: bool = True, exclude_appointment_ids: Iterable[int] = ()) -> list[Span]:
     """Live reservations (of mediators, rooms, participants) and imported busy blocks (of mediators and
     rooms) touching [start, end); without the mediators' busy blocks when `mediator_busy` is False (a
     coordinator's override, scheduler.booking_checks)."""
@@ -84,8 +84,9 @@ def taken_spans(session: Session, mediator_ids: Iterable[int], room_ids: Iterabl
                           Reservation.starts_at, Reservation.ends_at).where(
         where, Reservation.live, Reservation.starts_at < end, Reservation.ends_at > start,
         or_(Reservation.expires_at.is_(None), Reservation.expires_at > now))
-    if exclude_appointment_id is not None:
-        reservations = reservations.where(Reservation.appointment_id != exclude_appointment_id)
+    excluded = sorted({*exclude_appointment_ids, *([exclude_appointment_id] if exclude_appointment_id is not None else [])})
+    if excluded:
+        reservations = reservations.where(Reservation.appointment_id.not_in(excluded))
     for mediator_id, room_id, participant_id, s, e in session.execute(reservations):
         spans.append(Span(_resource(mediator_id, room_id, participant_id), s, e))
     busy_where = _resource_filter(BusyBlock, mediators if mediator_busy else [], rooms)

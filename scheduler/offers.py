@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from core import audit
 from core.events import publish
@@ -151,23 +151,32 @@ class SlotState:
 
 
 def slot_states(session: Session, offer: Offer, now: datetime) -> list[SlotState]:
-    """Each offered time and whether it can still be chosen, read-only (a GET may show it, never change it)."""
-    out = []
-    for slot in offer.slots:
-        out.append(SlotState(slot, offer.status == "open" and _still_free(session, slot, now)))
-    return out
+    """Each offered time and whether it can still be chosen, read-only (a GET may show it, never change it).
 
-
-def _still_free(session: Session, slot: Appointment, now: datetime) -> bool:
-    if slot.status != "held" or slot.hold_expires_at is None or slot.hold_expires_at <= now or slot.start <= now:
-        return False
-    mediators = {m.id: m.buffer_minutes for m in slot.mediators}
-    participants = tuple(a.participant_id for a in slot.attendances)
-    wanted = needed_spans(slot.start, slot.end, mediators, slot.room_id, participants)
-    taken = taken_spans(session, list(mediators), [slot.room_id] if slot.room_id else [], slot.start, slot.end, now,
-                        exclude_appointment_id=slot.id, participant_ids=participants,
-                        mediator_busy=slot.busy_time_reason is None)
-    return not conflicting_resources(wanted, taken)
+    One look at what is taken around all the offer's times together (the participant's page shows this on
+    every visit), each time's own hold left out: a hold does not stand in its own way."""
+    slots = list(offer.slots)
+    standing = [s for s in slots if offer.status == "open" and s.status == "held" and s.hold_expires_at is not None
+                and s.hold_expires_at > now and s.start > now]
+    if not standing:
+        return [SlotState(s, False) for s in slots]
+    session.scalars(select(Appointment).where(Appointment.id.in_([s.id for s in standing]))
+                    .options(selectinload(Appointment.mediators), selectinload(Appointment.attendances))).all()
+    wanted = {s.id: needed_spans(s.start, s.end, {m.id: m.buffer_minutes for m in s.mediators}, s.room_id,
+                                 tuple(a.participant_id for a in s.attendances)) for s in standing}
+    free = set()
+    for busy_counts in (True, False):  # a time booked over imported busy time (an override) ignores it
+        group = [s for s in standing if (s.busy_time_reason is None) == busy_counts]
+        spans = [span for s in group for span in wanted[s.id]]
+        if not spans:
+            continue
+        ids = {kind: sorted({sp.resource.id for sp in spans if sp.resource.kind == kind})
+               for kind in ("mediator", "room", "participant")}
+        taken = taken_spans(session, ids["mediator"], ids["room"], min(sp.start for sp in spans),
+                            max(sp.end for sp in spans), now, participant_ids=ids["participant"],
+                            mediator_busy=busy_counts, exclude_appointment_ids=[s.id for s in slots])
+        free |= {s.id for s in group if not conflicting_resources(wanted[s.id], taken)}
+    return [SlotState(s, s.id in free) for s in slots]
 
 
 def lapse(session: Session, offer_id: int, now: datetime, note: str = "") -> bool:

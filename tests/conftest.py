@@ -124,8 +124,10 @@ def settings(database: Database) -> Settings:
 @pytest.fixture
 def app(settings: Settings):  # type: ignore[no-untyped-def]
     from app import create_app
+    from tests.support.leak_check import install_leak_check
 
     flask_app = create_app(settings)
+    install_leak_check(flask_app)  # no participant page of any test shows another participant's details
     yield flask_app
     flask_app.extensions["pendel"].db.dispose()
 
