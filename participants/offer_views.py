@@ -22,6 +22,7 @@ from participants.words import KIND_WORDS
 from scheduler import offers
 from scheduler.links import Link
 from scheduler.models import Appointment
+from telephony.web_callbacks import take_web_request
 
 
 @participant_bp.get("/a/")
@@ -97,14 +98,15 @@ def call_me(link: Link) -> Any:
     if request.method == "GET" or not form.validate_on_submit():
         return render_template("participants/call_me.html", form=form, phone=phone), \
             400 if request.method == "POST" else 200
-    from telephony.web_callbacks import request_callback
-
     settings, now = current().settings, utcnow()
     window = None
     with current().db.write_session() as write:
         offers.lapse(write, link.offer.id, now)
         if phone:
-            window = request_callback(write, settings, number=phone, language=link.participant.language,
-                                      moment="no_preference", may_identify=True, wants_confirmation=False,
-                                      now=now, case_id=link.participant.case_id)
+            # Their own number, in the queue like a request by phone; not "may we say who we are": the office
+            # calls a participant it knows, but a housemate may answer.
+            taken = take_web_request(write, settings, number=phone, language=link.participant.language,
+                                     moment="no_preference", may_identify=False, wants_confirmation=False, now=now,
+                                     case_id=link.participant.case_id, address=request.remote_addr)
+            window = taken.window
     return render_template("participants/called.html", phone=phone, window=window)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.db import utcnow
 from scheduler import offers
-from scheduler.models import Appointment, BusyBlock, MediatorTask
+from scheduler.models import Appointment, BusyBlock, MediatorTask, Participant
 from scheduler.participant_models import Offer
 from tests.integration.participant_helpers import offer_with_link, open_link, settings  # noqa: F401
 
@@ -107,3 +107,24 @@ def test_stopping_while_times_are_offered_releases_them_and_closes_the_offer(cli
     with runtime.db.sessions() as s:
         assert s.get(Offer, offer_id).status == "withdrawn"
         assert s.scalars(select(MediatorTask)).all() == []
+
+
+def test_call_me_puts_their_number_in_the_callback_queue_once_and_lapses_the_offer(client, runtime) -> None:
+    from telephony.models import CallbackRequest
+
+    world, offer_id, slots, token = offer_with_link(runtime)
+    open_link(client, token)
+    assert client.get("/a/call-me").status_code == 200
+    with runtime.db.sessions() as s:
+        assert s.scalars(select(CallbackRequest)).all() == []  # the GET asked, nothing more
+    answer = client.post("/a/call-me")
+    assert answer.status_code == 200 and "bellen u op" in answer.get_data(as_text=True)
+    client.post("/a/call-me")  # again: the same open request, no second task
+    with runtime.db.sessions() as s:
+        requests = s.scalars(select(CallbackRequest)).all()
+        offer = s.get(Offer, offer_id)
+        tasks = s.scalars(select(MediatorTask).where(MediatorTask.kind == "offer_lapsed")).all()
+        phone = s.get(Participant, world.participant_ids[0]).phone
+    assert [(r.number, r.case_id, r.may_identify) for r in requests] == [(phone, world.case_id, False)]
+    assert offer.status == "lapsed" and _statuses(runtime, slots) == ["cancelled"] * 3
+    assert len(tasks) == len({t.mediator_id for t in tasks}) >= 1
