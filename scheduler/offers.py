@@ -76,7 +76,8 @@ def make_offer(session: Session, actor: User, participant_id: int, slots: Sequen
         raise InvalidInput("slots", "every offered time is for this participant alone, in their case")
     if session.scalar(select(Offer.id).where(Offer.participant_id == participant_id, Offer.status == "open")):
         raise Conflict("this participant already has times offered to them: withdraw that offer first")
-    expires = now + timedelta(hours=hours)
+    # Held for `hours`, but never past the start of the last time: then nothing is left to choose.
+    expires = min(now + timedelta(hours=hours), max(s.start for s in slots))
     offer = Offer(case_id=participant.case_id, participant_id=participant_id, status="open", expires_at=expires,
                   created_by_id=actor.id, created_at=now)
     session.add(offer)

@@ -116,3 +116,63 @@ def test_a_participant_reads_their_page_in_english(page: Any, live_url: str, run
     page.goto(live_url + _confirmation_link(runtime, me))
     assert page.get_by_role("heading", name="Your appointment").is_visible()
     look(page, "participant-appointment-en")
+
+
+def test_times_offered_at_the_desk_are_chosen_by_the_participant_and_booked_in_the_week(
+        page: Any, browser: Any, live_url: str, runtime: Any) -> None:
+    from core.auth import create_user
+    from scheduler.demo import load_demo
+    from scheduler.models import Appointment, Case
+    from scheduler.participant_models import Offer
+    from scheduler.week_layout import week_code
+    from tests.e2e.desk import sign_in
+
+    with runtime.db.write_session() as s:
+        load_demo(s, with_users=True)
+        create_user(s, "coord@example.org", "Coco Coördinator", "coordinator", "a long enough password")
+        case = s.scalars(select(Case).order_by(Case.id)).first()
+        person = case.participants[0]
+        person.sms_allowed, person.phone, person.withdrawn_at = True, person.phone or "+31612345678", None
+        ids = {"case": case.id, "participant": person.id, "mediator": case.mediators[0].id}
+        leaks = [v for p in case.participants[1:] for v in (p.name, p.phone, p.email) if v]
+    sign_in(page, live_url, "coord@example.org", "a long enough password")
+    page.goto(f"{live_url}/cases/{ids['case']}/intake?participant_id={ids['participant']}"
+              f"&mode=phone&duration=60&mediator={ids['mediator']}")
+    ticks = page.locator(".day input[name=offer]")
+    for i in (0, 4, 8):
+        ticks.nth(i).check()
+    page.click("text=Aangevinkte tijden aanbieden")
+    page.wait_for_load_state("networkidle")
+    assert "3 tijden zijn aangeboden" in page.inner_text("main")
+
+    with runtime.db.sessions() as s:
+        body = s.scalar(select(OutboxMessage.body).where(OutboxMessage.participant_id == ids["participant"],
+                                                         OutboxMessage.kind == "slots_offered",
+                                                         OutboxMessage.channel == "sms"))
+        offer = s.scalars(select(Offer)).one()
+        second = sorted(offer.slots, key=lambda a: a.start)[1]
+        second_id, second_start = second.id, second.start
+    assert body and LINK.search(body), body
+    phone = browser.new_context(viewport=PHONE, locale="nl-NL").new_page()
+    phone.goto(live_url + LINK.search(body).group(1))
+    assert phone.get_by_role("heading", name="Kies een tijd").is_visible()
+    assert phone.locator("input[name=slot]").count() == 3
+    _never_shows(phone, leaks)
+    look(phone, "participant-offer")
+    phone.locator(f"input[name=slot][value='{second_id}']").check()
+    phone.get_by_role("button", name="Verder").click()
+    look(phone, "participant-offer-confirm")
+    phone.get_by_role("button", name="Ja, deze tijd vastleggen").click()
+    assert phone.get_by_role("heading", name="Uw afspraak").is_visible()
+    assert second_start.astimezone(AMS).strftime("%H:%M") in phone.inner_text("main")
+    look(phone, "participant-offer-booked")
+
+    with runtime.db.sessions() as s:
+        assert s.get(Appointment, second_id).status == "confirmed"
+        assert s.scalars(select(Offer)).one().status == "chosen"
+    week = week_code(second_start.astimezone(AMS).date())
+    page.goto(f"{live_url}/mediators/{ids['mediator']}/week?week={week}")
+    booked = page.locator(".week li.item", has=page.locator(f"a.open[href$='/appointments/{second_id}']"))
+    assert booked.count() == 1 and "offered" not in (booked.get_attribute("class") or "")
+    assert page.locator(".week .item.offered").count() == 0  # the other two were released
+    look(page, "participant-offer-week")
