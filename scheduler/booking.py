@@ -29,6 +29,7 @@ from scheduler.changes import AppointmentChange, Shape
 from scheduler.conflicts import RESOURCE_KINDS, Resource, Span, conflicting_resources, needed_spans
 from scheduler.locking import clear_expired_holds, lock_resources, taken_spans
 from scheduler.models import Appointment, Attendance, Mediator, Participant, Reservation, Room
+from scheduler.participant_models import OfferSlot
 from scheduler.policy import BookingPolicy
 from scheduler.rules import BookingRequest
 
@@ -136,13 +137,19 @@ def _refuse_expired_hold(appointment: Appointment, now: datetime) -> None:
         raise Conflict(f"the hold on appointment {appointment.id} has expired; search again")
 
 
-def confirm(session: Session, appointment_id: int, actor: User | None, now: datetime) -> Appointment:
+def confirm(session: Session, appointment_id: int, actor: User | None, now: datetime,
+            offered: bool = False) -> Appointment:
     """Turn a hold into a booking, checking again everything it relies on (imported busy time too).
 
-    The office's rules were checked when the hold was made, a few minutes ago, on the same data."""
+    The office's rules were checked when the hold was made, a few minutes ago, on the same data. A time
+    offered to a participant is confirmed only by choosing it (scheduler.offers.choose, `offered=True`),
+    which releases the offer's other times: confirming it on its own would leave them held."""
     appointment = _lock_appointment(session, appointment_id)
     if appointment.status != "held":
         raise Conflict(f"appointment {appointment_id} is {appointment.status}, not held")
+    if not offered and session.get(OfferSlot, appointment_id) is not None:
+        raise Conflict(f"appointment {appointment_id} is a time offered to the participant: book it from the "
+                       "case's offered times")
     _refuse_expired_hold(appointment, now)
     spans = _spans(appointment.mediators, appointment.start, appointment.end, appointment.room_id,
                    [a.participant_id for a in appointment.attendances])

@@ -36,6 +36,7 @@ from scheduler.desk_picker import (Render, SlotChoice, _asks_override, _case_url
                                    _not_found, _office_only, _page, _policy, _set_place_choices, picker_request,
                                    refusal_sentence, refused, search_slots, slot_days)
 from scheduler.models import LIVE_STATUSES, Appointment, Case, Mediator, Room, appointment_mediators
+from scheduler.participant_models import OfferSlot
 
 
 # --- the held slot: confirm or go back -----------------------------------------------------------
@@ -68,6 +69,10 @@ def confirm(appointment_id: int) -> Any:
         with writing() as (write, actor):
             appointment = appointment_for(write, actor, appointment_id)
             case_id = appointment.case_id
+            if write.get(OfferSlot, appointment_id) is not None:  # offered: booked by choosing it, not here
+                flash(_("This time is offered to the participant: book it under the case's offered times."),
+                      "warning")
+                return redirect(url_for("desk_cases.show", case_id=case_id, _anchor="offers"), 303)
             booking.confirm(write, appointment_id, actor, utcnow())
     except NotFound:
         return _not_found()

@@ -114,7 +114,7 @@ def choose(session: Session, offer_id: int, appointment_id: int, actor: User | N
         raise NotFound("offered time", appointment_id)
     try:
         with session.begin_nested():
-            chosen = booking.confirm(session, appointment_id, actor, now)
+            chosen = booking.confirm(session, appointment_id, actor, now, offered=True)
     except Conflict:
         raise SlotGone(appointment_id) from None
     for other in slot_ids:
