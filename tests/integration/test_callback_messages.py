@@ -27,7 +27,7 @@ def test_confirmation_text_goes_to_the_calling_number_once(runtime):
     rows = _rows(db)
     assert [(r.kind, r.channel, r.recipient_kind, r.to_address, r.status) for r in rows] == [
         ("callback_confirmation", "sms", "caller", "+31612345678", "pending")]
-    assert rows[0].body == "Bedankt voor uw telefoontje. Wij bellen u terug op di 1 dec tussen 9:00 en 12:00 uur."
+    assert rows[0].body == "Bedankt voor uw verzoek. Wij bellen u terug op di 1 dec tussen 9:00 en 12:00 uur."
     assert rows[0].not_before <= utcnow() and not rows[0].is_reminder  # at once, never held for quiet hours
 
 

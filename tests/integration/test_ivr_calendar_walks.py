@@ -82,7 +82,7 @@ def test_koningsdag_is_closed_and_the_call_is_promised_for_wednesday(client: Any
         heard = caller.press(key)
     assert heard.text == "Dank u wel. Wij bellen u woensdag tussen 9 en 12 uur. Tot ziens."
     _expect(runtime, caller, "morning", (utc(2027, 4, 28, 7), utc(2027, 4, 28, 10)),
-            "Bedankt voor uw telefoontje. Wij bellen u terug op wo 28 apr tussen 9:00 en 12:00 uur.")
+            "Bedankt voor uw verzoek. Wij bellen u terug op wo 28 apr tussen 9:00 en 12:00 uur.")
 
 
 def test_good_friday_opens_again_on_the_tuesday_after_easter(client: Any, runtime: Any, at: Any) -> None:
@@ -91,7 +91,7 @@ def test_good_friday_opens_again_on_the_tuesday_after_easter(client: Any, runtim
     assert "De telefoonlijn is weer open dinsdag om 9 uur." in menu
     assert last == "Dank u wel. Wij bellen u dinsdag tussen 12 en 17 uur. Tot ziens."
     _expect(runtime, caller, "afternoon", (utc(2026, 4, 7, 10), utc(2026, 4, 7, 15)),
-            "Bedankt voor uw telefoontje. Wij bellen u terug op di 7 apr tussen 12:00 en 17:00 uur.")
+            "Bedankt voor uw verzoek. Wij bellen u terug op di 7 apr tussen 12:00 en 17:00 uur.")
 
 
 def test_easter_monday_in_english(client: Any, runtime: Any, at: Any) -> None:
@@ -103,7 +103,7 @@ def test_easter_monday_in_english(client: Any, runtime: Any, at: Any) -> None:
         heard = caller.press(key)
     assert heard.text == "Thank you. We will call you Tuesday between 9 and 5 pm. Goodbye."
     _expect(runtime, caller, "no_preference", (utc(2026, 4, 7, 7), utc(2026, 4, 7, 15)),
-            "Thank you for your call. We will call you back on Tue 7 Apr between 9:00 and 17:00.", "en")
+            "Thank you for your request. We will call you back on Tue 7 Apr between 9:00 and 17:00.", "en")
 
 
 def test_good_friday_before_the_clocks_go_forward(client: Any, runtime: Any, at: Any) -> None:
@@ -111,7 +111,7 @@ def test_good_friday_before_the_clocks_go_forward(client: Any, runtime: Any, at:
     caller, menu, last = _walk(client, WALK_MORNING)
     assert "weer open dinsdag om 9 uur" in menu and last.endswith("dinsdag tussen 9 en 12 uur. Tot ziens.")
     _expect(runtime, caller, "morning", (utc(2027, 3, 30, 7), utc(2027, 3, 30, 10)),
-            "Bedankt voor uw telefoontje. Wij bellen u terug op di 30 mrt tussen 9:00 en 12:00 uur.")
+            "Bedankt voor uw verzoek. Wij bellen u terug op di 30 mrt tussen 9:00 en 12:00 uur.")
 
 
 @pytest.mark.parametrize("saturday, monday_9_utc, monday", [
@@ -128,7 +128,7 @@ def test_a_saturday_call_across_a_daylight_saving_weekend(client: Any, runtime: 
     assert "weer open maandag om 9 uur" in menu
     assert last == "Dank u wel. Wij bellen u maandag tussen 9 en 12 uur. Tot ziens."
     _expect(runtime, caller, "morning", (monday_9_utc, monday_9_utc + timedelta(hours=3)),
-            f"Bedankt voor uw telefoontje. Wij bellen u terug op ma {monday} tussen 9:00 en 12:00 uur.")
+            f"Bedankt voor uw verzoek. Wij bellen u terug op ma {monday} tussen 9:00 en 12:00 uur.")
 
 
 @pytest.mark.parametrize("moment", [utc(2026, 3, 29, 1, 30),   # 03:30 summer time, just after the jump
@@ -151,7 +151,7 @@ def test_in_hours_on_a_friday_the_call_is_promised_for_monday(client: Any, runti
     assert "Wilt u een medewerker spreken? Druk dan 1." in menu and "gesloten" not in menu
     assert last == "Dank u wel. Wij bellen u maandag tussen 9 en 12 uur. Tot ziens."
     _expect(runtime, caller, "morning", (utc(2026, 12, 7, 8), utc(2026, 12, 7, 11)),
-            "Bedankt voor uw telefoontje. Wij bellen u terug op ma 7 dec tussen 9:00 en 12:00 uur.")
+            "Bedankt voor uw verzoek. Wij bellen u terug op ma 7 dec tussen 9:00 en 12:00 uur.")
 
 
 @pytest.mark.parametrize("moment, is_open", [(local(2026, 12, 4, 8, 59), False), (local(2026, 12, 4, 9, 0), True),
@@ -168,7 +168,7 @@ def test_early_in_the_morning_the_line_opens_today(client: Any, runtime: Any, at
     assert "De telefoonlijn is weer open vandaag om 9 uur." in menu
     assert last == "Dank u wel. Wij bellen u donderdag tussen 9 en 12 uur. Tot ziens."  # the next working day
     _expect(runtime, caller, "morning", (utc(2026, 12, 3, 8), utc(2026, 12, 3, 11)),
-            "Bedankt voor uw telefoontje. Wij bellen u terug op do 3 dec tussen 9:00 en 12:00 uur.")
+            "Bedankt voor uw verzoek. Wij bellen u terug op do 3 dec tussen 9:00 en 12:00 uur.")
 
 
 def test_after_midnight_local_is_already_the_next_day(client: Any, runtime: Any, at: Any) -> None:
@@ -177,7 +177,7 @@ def test_after_midnight_local_is_already_the_next_day(client: Any, runtime: Any,
     assert "weer open vandaag om 9 uur" in menu
     assert last == "Dank u wel. Wij bellen u woensdag tussen 12 en 17 uur. Tot ziens."
     _expect(runtime, caller, "afternoon", (utc(2026, 6, 3, 10), utc(2026, 6, 3, 15)),
-            "Bedankt voor uw telefoontje. Wij bellen u terug op wo 3 jun tussen 12:00 en 17:00 uur.")
+            "Bedankt voor uw verzoek. Wij bellen u terug op wo 3 jun tussen 12:00 en 17:00 uur.")
 
 
 def test_a_long_closure_names_the_date(client: Any, runtime: Any, at: Any) -> None:
@@ -186,4 +186,4 @@ def test_a_long_closure_names_the_date(client: Any, runtime: Any, at: Any) -> No
     assert "De telefoonlijn is weer open maandag 4 januari om 9 uur." in menu
     assert last == "Dank u wel. Wij bellen u maandag 4 januari tussen 9 en 12 uur. Tot ziens."
     _expect(runtime, caller, "morning", (utc(2027, 1, 4, 8), utc(2027, 1, 4, 11)),
-            "Bedankt voor uw telefoontje. Wij bellen u terug op ma 4 jan tussen 9:00 en 12:00 uur.")
+            "Bedankt voor uw verzoek. Wij bellen u terug op ma 4 jan tussen 9:00 en 12:00 uur.")
