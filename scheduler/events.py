@@ -82,11 +82,13 @@ class AppointmentReassigned:
 
 @dataclass(frozen=True)
 class CallbackRequested:
-    """A caller asked to be called back (published by telephony, inside its transaction).
+    """Someone asked to be called back, on the phone line or a web page (published by telephony, inside its
+    transaction).
 
-    `caller_number` is the number that actually called (E.164), or None when it
-    was withheld: a confirmation text only ever goes there, never to a number
-    someone typed in. `window_start`/`window_end` is when to expect the call.
+    `caller_number` is the number a confirmation text may go to (E.164), or None: on the phone line the
+    number that actually called (never one typed in on the keypad); on the web page the typed number, but
+    only once telephony.sms_guard allowed it (a Dutch mobile number, within the daily limits per number
+    and per address). `window_start`/`window_end` is when to expect the call.
     """
 
     callback_id: int
