@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import wraps
+from typing import Any, Callable
 
 from flask import Response, redirect, render_template, request, url_for
 
@@ -69,17 +70,25 @@ def _visit(link: Link) -> Visit | None:
     return visit_of(link, appointment) if appointment is not None else None
 
 
+def with_visit(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A page about the link's appointment: the view gets the link and the visit; no appointment, the
+    neutral page (an offer's link before a time was chosen has none)."""
+    @with_link
+    @wraps(view)
+    def wrapper(link: Link, *args: Any, **kwargs: Any) -> Any:
+        visit = _visit(link)
+        return closed_page() if visit is None else view(link, visit, *args, **kwargs)
+    return wrapper
+
+
 def appointment_page(link: Link, visit: Visit, status: int = 200, **extra: Any) -> Any:
     return render_template("participants/appointment.html", visit=visit, participant=link.participant,
                            started=visit.appointment.start <= utcnow(), **extra), status
 
 
 @participant_bp.get("/a/calendar.ics")
-@with_link
-def calendar(link: Link) -> Any:
-    visit = _visit(link)
-    if visit is None:
-        return closed_page()
+@with_visit
+def calendar(link: Link, visit: Visit) -> Any:
     settings = current().settings
     body = calendar_file(visit.appointment, visit.attendance, visit.place, settings.tz, settings.public_base_url)
     response = Response(body, mimetype="text/calendar")
@@ -98,11 +107,8 @@ def _answer(link: Link, visit: Visit, response: str, reason: str = "", moments: 
 
 
 @participant_bp.route("/a/coming", methods=["GET", "POST"])
-@with_link
-def coming(link: Link) -> Any:
-    visit = _visit(link)
-    if visit is None:
-        return closed_page()
+@with_visit
+def coming(link: Link, visit: Visit) -> Any:
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         return _answer(link, visit, "coming")
@@ -110,11 +116,8 @@ def coming(link: Link) -> Any:
 
 
 @participant_bp.route("/a/cannot-come", methods=["GET", "POST"])
-@with_link
-def cannot_come(link: Link) -> Any:
-    visit = _visit(link)
-    if visit is None:
-        return closed_page()
+@with_visit
+def cannot_come(link: Link, visit: Visit) -> Any:
     settings = current().settings
     moments = moments_after(utcnow().astimezone(settings.tz).date(), current().workdays)
     form = CannotComeForm()

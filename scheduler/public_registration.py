@@ -10,6 +10,7 @@ that says what happens next, so reloading it sends nothing twice.
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -17,7 +18,7 @@ from flask_babel import format_date
 
 from core.auth import from_own_pages, refuse_cross_site
 from core.db import utcnow
-from core.public_limits import form_post_allowed
+from core.public_forms import refused_post
 from core.runtime import current
 from core.web import current_language
 from scheduler.public_registration_form import RegistrationForm
@@ -46,17 +47,9 @@ def form() -> Any:
     form = RegistrationForm(language=current_language())
     if request.method == "GET":
         return _page(form)
-    if form.suspicious:
-        return redirect(url_for(".sent"), 303)
-    refused = form_post_allowed()  # per address, shared with the other public forms; the kind 429 page
-    if refused is not None:
+    refused = refused_post(form, partial(_page, form), lambda: redirect(url_for(".sent"), 303))
+    if refused is not None:  # a bot thanked and forgotten, too many posts, too quick, or wrong fields
         return refused
-    if form.too_quick_or_stale():
-        form.validate()  # show what needs correcting too, so one more post can do it
-        form.renew_start()
-        return _page(form, 400, send_again=True)
-    if not form.validate():
-        return _page(form, 400)
     with current().db.write_session() as write:
         submit(write, form.values(), utcnow())
     return redirect(url_for(".sent"), 303)
