@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from scheduler.models import Appointment, Participant
@@ -93,3 +93,18 @@ def resolve(session: Session, token: str | None, now: datetime, grace: timedelta
 def _attends(appointment: Appointment | None, participant_id: int) -> bool:
     """Still one of the appointment's participants (a reschedule may have taken them off)."""
     return appointment is not None and any(a.participant_id == participant_id for a in appointment.attendances)
+
+
+def purge_dead(session: Session, now: datetime, grace: timedelta) -> int:
+    """Delete links that can never work again: their appointment ended more than `grace` ago or is off, or
+    their offer ran out that long ago without a choice, or its chosen time is over. Returns how many."""
+    over = now - grace
+    finished = select(Appointment.id).where(or_(Appointment.end < over, Appointment.status == "cancelled"))
+    chosen_over = select(Offer.id).join(Appointment, Appointment.id == Offer.chosen_appointment_id).where(
+        or_(Appointment.end < over, Appointment.status == "cancelled"))
+    unchosen_over = select(Offer.id).where(Offer.status != "chosen", or_(Offer.expires_at < over,
+                                                                           Offer.status == "withdrawn"))
+    gone = delete(ParticipantLink).where(or_(ParticipantLink.appointment_id.in_(finished),
+                                             ParticipantLink.offer_id.in_(chosen_over),
+                                             ParticipantLink.offer_id.in_(unchosen_over)))
+    return session.execute(gone, execution_options={"synchronize_session": False}).rowcount or 0

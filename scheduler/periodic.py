@@ -1,5 +1,5 @@
 """Scheduler's periodic work: release holds and lapse offers that ran out, every minute; delete handled registrations
-past retention, hourly (the loop: core/periodic.py)."""
+past retention and participants' links that can no longer work, hourly (the loop: core/periodic.py)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -45,4 +45,15 @@ def _purge_registrations(tick: Tick) -> int:
 
 PURGE_REGISTRATIONS = PeriodicTask("purge-registrations", REGISTRATIONS_LOCK, _purge_registrations,
                                    every=REGISTRATIONS_EVERY)
-PERIODIC = (EXPIRE_HOLDS, LAPSE_OFFERS, PURGE_REGISTRATIONS)
+LINKS_LOCK = 0x50454E44_0007  # "PEND" + 7
+
+
+def _purge_links(tick: Tick) -> int:
+    """Participants' links that can never work again go (their hashes name a participant and an appointment)."""
+    from scheduler.links import purge_dead
+
+    return purge_dead(tick.session, tick.now, timedelta(hours=tick.settings.participant_link_hours_after))
+
+
+PURGE_LINKS = PeriodicTask("purge-participant-links", LINKS_LOCK, _purge_links, every=REGISTRATIONS_EVERY)
+PERIODIC = (EXPIRE_HOLDS, LAPSE_OFFERS, PURGE_REGISTRATIONS, PURGE_LINKS)

@@ -212,3 +212,30 @@ def test_the_leak_check_of_every_rendered_page_would_catch_another_participants_
         s.get(Room, appointment.room_id).location.name = other.name
     with pytest.raises(AssertionError, match="another participant"):
         open_link(client, booked.token)
+
+
+def test_links_that_can_never_work_again_are_purged_and_the_others_kept(client, runtime) -> None:
+    from scheduler.links import purge_dead
+    from scheduler.participant_models import ParticipantLink
+    from core.db import utcnow
+
+    live = book_with_link(runtime)
+    from scheduler.booking import book
+    from scheduler.links import issue
+    from tests.integration.booking_helpers import POLICY, request
+
+    with runtime.db.write_session() as s:  # the other party's own appointment, then moved into the past
+        past_row = book(s, request(live.world, live.start + timedelta(hours=3), mediator_ids=(live.world.mediator_ids[1],),
+                               participant_ids=(live.other_id,)), None, utcnow(), policy=POLICY)
+        issue(s, live.other_id, appointment_id=past_row.id)
+        past_row.start, past_row.end = utcnow() - timedelta(days=3), utcnow() - timedelta(days=3, hours=-1)
+        past = past_row.id
+    grace = timedelta(hours=runtime.settings.participant_link_hours_after)
+    with runtime.db.sessions() as s:  # the confirmation texts' own links, and ours
+        dead = s.scalar(select(func.count()).where(ParticipantLink.appointment_id == past))
+    with runtime.db.write_session() as s:
+        assert purge_dead(s, utcnow(), grace) == dead >= 1
+    with runtime.db.sessions() as s:
+        left = set(s.scalars(select(ParticipantLink.appointment_id)).all())
+    assert left == {live.appointment_id}
+    assert open_link(client, live.token).status_code == 200
