@@ -176,3 +176,24 @@ def test_times_offered_at_the_desk_are_chosen_by_the_participant_and_booked_in_t
     assert booked.count() == 1 and "offered" not in (booked.get_attribute("class") or "")
     assert page.locator(".week .item.offered").count() == 0  # the other two were released
     look(page, "participant-offer-week")
+
+
+def test_when_no_offered_time_is_left_the_participant_asks_to_be_called(page: Any, live_url: str, runtime: Any) -> None:
+    from scheduler.participant_models import Offer
+    from telephony.models import CallbackRequest
+    from tests.integration.participant_helpers import offer_with_link
+
+    world, offer_id, slots, token = offer_with_link(runtime)
+    with runtime.db.write_session() as s:
+        s.get(Offer, offer_id).expires_at = utcnow() - timedelta(minutes=5)
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_url}/a/{token}")
+    assert "kunnen niet meer gekozen worden" in page.inner_text("main")
+    look(page, "participant-offer-lapsed")
+    page.get_by_role("link", name="Bel mij terug").click()
+    look(page, "participant-call-me")
+    page.get_by_role("button", name="Ja, neem contact met mij op").click()
+    assert "We bellen u op" in page.inner_text("main")
+    look(page, "participant-called")
+    with runtime.db.sessions() as s:
+        assert s.scalar(select(CallbackRequest.case_id)) == world.case_id
