@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from scheduler.models import Appointment, Participant
+from scheduler.models import Appointment, Case, Participant
 from scheduler.participant_models import Offer, ParticipantLink
 
 TOKEN_BYTES = 16   # 128 random bits: 22 characters in base64url
@@ -73,11 +73,14 @@ def resolve(session: Session, token: str | None, now: datetime, grace: timedelta
     """The link behind `token` if it still works, else None, whatever the reason."""
     if not token or not _TOKEN_SHAPE.fullmatch(token):
         return None
-    row = session.scalar(select(ParticipantLink).where(ParticipantLink.token_hash == token_hash(token)))
-    if row is None:
+    found = session.execute(select(ParticipantLink, Participant, Case.status)
+                            .join(Participant, Participant.id == ParticipantLink.participant_id)
+                            .join(Case, Case.id == Participant.case_id)
+                            .where(ParticipantLink.token_hash == token_hash(token))).first()
+    if found is None:
         return None
-    participant = session.get(Participant, row.participant_id)
-    if participant is None or participant.withdrawn_at is not None or participant.case.status == "closed":
+    row, participant, case_status = found
+    if participant.withdrawn_at is not None or case_status == "closed":
         return None
     if row.appointment_id is not None:
         appointment = session.get(Appointment, row.appointment_id)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from core import audit
 from core.events import publish
@@ -24,7 +24,7 @@ from core.problems import Conflict, InvalidInput, NotFound
 from scheduler import booking, events
 from scheduler.conflicts import conflicting_resources, needed_spans
 from scheduler.locking import taken_spans
-from scheduler.models import Appointment, Attendance, Case, MediatorTask, Participant
+from scheduler.models import Appointment, Attendance, Case, Mediator, MediatorTask, Participant, appointment_mediators
 from scheduler.participant_models import Offer, OfferSlot
 from scheduler.policy import BookingPolicy
 from scheduler.rules import BookingRequest
@@ -112,14 +112,11 @@ def choose(session: Session, offer_id: int, appointment_id: int, actor: User | N
     slot_ids = [a.id for a in offer.slots]
     if appointment_id not in slot_ids:
         raise NotFound("offered time", appointment_id)
-    try:
-        with session.begin_nested():
-            chosen = booking.confirm(session, appointment_id, actor, now, offered=True)
+    try:  # refused before it writes anything of its own; the caller's transaction rolls back what is left
+        chosen = booking.confirm(session, appointment_id, actor, now, offered=True)
     except Conflict:
         raise SlotGone(appointment_id) from None
-    for other in slot_ids:
-        if other != appointment_id:
-            booking.cancel(session, other, actor, now, reason="offer_chosen")
+    booking.release_holds(session, [i for i in slot_ids if i != appointment_id], actor, now, "offer_chosen")
     attendance = session.get(Attendance, (appointment_id, offer.participant_id))
     if attendance is not None:  # they chose it themselves (or told the office so): they are coming
         attendance.response, attendance.responded_at = "coming", now
@@ -140,9 +137,7 @@ def withdraw(session: Session, actor: User, offer_id: int, now: datetime) -> Off
 
 
 def _release(session: Session, offer: Offer, actor: User | None, now: datetime, reason: str) -> None:
-    for slot in offer.slots:
-        if slot.status == "held":
-            booking.cancel(session, slot.id, actor, now, reason=reason)
+    booking.release_holds(session, [slot.id for slot in offer.slots], actor, now, reason)
 
 
 @dataclass(frozen=True)
@@ -161,10 +156,14 @@ def slot_states(session: Session, offer: Offer, now: datetime) -> list[SlotState
                 and s.hold_expires_at > now and s.start > now]
     if not standing:
         return [SlotState(s, False) for s in slots]
-    session.scalars(select(Appointment).where(Appointment.id.in_([s.id for s in standing]))
-                    .options(selectinload(Appointment.mediators), selectinload(Appointment.attendances))).all()
-    wanted = {s.id: needed_spans(s.start, s.end, {m.id: m.buffer_minutes for m in s.mediators}, s.room_id,
-                                 tuple(a.participant_id for a in s.attendances)) for s in standing}
+    buffers: dict[int, dict[int, int]] = {s.id: {} for s in standing}
+    for appointment_id, mediator_id, buffer in session.execute(
+            select(appointment_mediators.c.appointment_id, Mediator.id, Mediator.buffer_minutes)
+            .join(Mediator, Mediator.id == appointment_mediators.c.mediator_id)
+            .where(appointment_mediators.c.appointment_id.in_(list(buffers)))):
+        buffers[appointment_id][mediator_id] = buffer
+    # Every time of an offer is for its one participant (make_offer sees to it).
+    wanted = {s.id: needed_spans(s.start, s.end, buffers[s.id], s.room_id, (offer.participant_id,)) for s in standing}
     free = set()
     for busy_counts in (True, False):  # a time booked over imported busy time (an override) ignores it
         group = [s for s in standing if (s.busy_time_reason is None) == busy_counts]
