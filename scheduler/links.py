@@ -73,21 +73,22 @@ def resolve(session: Session, token: str | None, now: datetime, grace: timedelta
     """The link behind `token` if it still works, else None, whatever the reason."""
     if not token or not _TOKEN_SHAPE.fullmatch(token):
         return None
-    found = session.execute(select(ParticipantLink, Participant, Case.status)
+    # One round trip: the link, its participant, the case's status, and its appointment or offer.
+    found = session.execute(select(ParticipantLink, Participant, Case.status, Appointment, Offer)
                             .join(Participant, Participant.id == ParticipantLink.participant_id)
                             .join(Case, Case.id == Participant.case_id)
+                            .outerjoin(Appointment, Appointment.id == ParticipantLink.appointment_id)
+                            .outerjoin(Offer, Offer.id == ParticipantLink.offer_id)
                             .where(ParticipantLink.token_hash == token_hash(token))).first()
     if found is None:
         return None
-    row, participant, case_status = found
+    row, participant, case_status, appointment, offer = found
     if participant.withdrawn_at is not None or case_status == "closed":
         return None
     if row.appointment_id is not None:
-        appointment = session.get(Appointment, row.appointment_id)
         if not _appointment_open(appointment, now, grace) or not _attends(appointment, participant.id):
             return None
         return Link(row.id, participant, appointment, None)
-    offer = session.get(Offer, row.offer_id or 0)
     if not _offer_open(session, offer, now, grace) or offer is None or offer.participant_id != participant.id:
         return None
     return Link(row.id, participant, None, offer)

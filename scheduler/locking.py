@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, null, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from scheduler.conflicts import Resource, Span
@@ -87,14 +87,14 @@ def taken_spans(session: Session, mediator_ids: Iterable[int], room_ids: Iterabl
     excluded = sorted({*exclude_appointment_ids, *([exclude_appointment_id] if exclude_appointment_id is not None else [])})
     if excluded:
         reservations = reservations.where(Reservation.appointment_id.not_in(excluded))
+    busy_where = _resource_filter(BusyBlock, mediators if mediator_busy else [], rooms)
+    if busy_where is not None:  # one round trip for both (every booking and offer page asks this)
+        busy = select(BusyBlock.mediator_id, BusyBlock.room_id, null().label("participant_id"),
+                      BusyBlock.starts_at, BusyBlock.ends_at).where(
+            and_(busy_where, BusyBlock.starts_at < end, BusyBlock.ends_at > start))
+        reservations = union_all(reservations, busy)  # type: ignore[assignment]
     for mediator_id, room_id, participant_id, s, e in session.execute(reservations):
         spans.append(Span(_resource(mediator_id, room_id, participant_id), s, e))
-    busy_where = _resource_filter(BusyBlock, mediators if mediator_busy else [], rooms)
-    if busy_where is not None:
-        busy = select(BusyBlock.mediator_id, BusyBlock.room_id, BusyBlock.starts_at, BusyBlock.ends_at).where(
-            and_(busy_where, BusyBlock.starts_at < end, BusyBlock.ends_at > start))
-        for mediator_id, room_id, s, e in session.execute(busy):
-            spans.append(Span(_resource(mediator_id, room_id, None), s, e))
     return spans
 
 

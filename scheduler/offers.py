@@ -107,8 +107,7 @@ def choose(session: Session, offer_id: int, appointment_id: int, actor: User | N
         raise OfferClosed(offer, offer.status)
     if offer.expires_at <= now:
         raise OfferClosed(offer, "lapsed")
-    if _stopped(session, offer):  # their withdrawal cancelled the holds; the sweep closes the offer
-        raise OfferClosed(offer, "withdrawn")
+    # A withdrawal closes the participant's open offers itself (scheduler.withdrawal), so `open` is enough.
     slot_ids = [a.id for a in offer.slots]
     if appointment_id not in slot_ids:
         raise NotFound("offered time", appointment_id)
