@@ -13,9 +13,9 @@ participant, never another case.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Iterable
+from typing import Any, Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,7 @@ from scheduler.booking_checks import CheckedBooking, load_and_check
 from scheduler.changes import AppointmentChange, Shape
 from scheduler.conflicts import RESOURCE_KINDS, Resource, Span, conflicting_resources, needed_spans
 from scheduler.locking import clear_expired_holds, lock_resources, taken_spans
-from scheduler.models import Appointment, Attendance, Mediator, Participant, Reservation, Room
+from scheduler.models import Appointment, Attendance, Mediator, Participant, Reservation, Room, appointment_mediators
 from scheduler.participant_models import OfferSlot
 from scheduler.policy import BookingPolicy
 from scheduler.rules import BookingRequest
@@ -131,10 +131,17 @@ def _lock_appointment(session: Session, appointment_id: int) -> Appointment:
     return appointment
 
 
-def _refuse_expired_hold(appointment: Appointment, now: datetime) -> None:
+def _refuse_expired_hold(appointment: Appointment | Row[Any], now: datetime) -> None:
     # An expired hold is released by the next booking on its resources; it must not come back to life.
     if appointment.status == "held" and appointment.hold_expires_at is not None and appointment.hold_expires_at <= now:
         raise Conflict(f"the hold on appointment {appointment.id} has expired; search again")
+
+
+# What confirming a hold reads of it, under its row lock: plain columns, no ORM object to load and flush.
+_HOLD = select(Appointment.id, Appointment.status, Appointment.hold_expires_at, Appointment.start, Appointment.end,
+               Appointment.room_id, Appointment.busy_time_reason, Appointment.version)
+_BUFFERS = select(Mediator.id, Mediator.buffer_minutes).join(
+    appointment_mediators, appointment_mediators.c.mediator_id == Mediator.id)
 
 
 def confirm(session: Session, appointment_id: int, actor: User | None, now: datetime,
@@ -144,25 +151,27 @@ def confirm(session: Session, appointment_id: int, actor: User | None, now: date
     The office's rules were checked when the hold was made, a few minutes ago, on the same data. A time
     offered to a participant is confirmed only by choosing it (scheduler.offers.choose, `offered=True`),
     which releases the offer's other times: confirming it on its own would leave them held."""
-    appointment = _lock_appointment(session, appointment_id)
-    if appointment.status != "held":
-        raise Conflict(f"appointment {appointment_id} is {appointment.status}, not held")
+    hold = session.execute(_HOLD.where(Appointment.id == appointment_id).with_for_update()).first()
+    if hold is None:
+        raise InvalidInput("appointment_id", "no such appointment")
+    if hold.status != "held":
+        raise Conflict(f"appointment {appointment_id} is {hold.status}, not held")
     if not offered and session.get(OfferSlot, appointment_id) is not None:
         raise Conflict(f"appointment {appointment_id} is a time offered to the participant: book it from the "
                        "case's offered times")
-    _refuse_expired_hold(appointment, now)
-    spans = _spans(appointment.mediators, appointment.start, appointment.end, appointment.room_id,
-                   [a.participant_id for a in appointment.attendances])
-    _ensure_free(session, spans, now, exclude=appointment.id, mediator_busy=appointment.busy_time_reason is None)
-    session.execute(update(Reservation).where(Reservation.appointment_id == appointment.id, Reservation.live)
+    _refuse_expired_hold(hold, now)
+    buffers = dict(session.execute(_BUFFERS.where(appointment_mediators.c.appointment_id == appointment_id)).all())
+    people = tuple(session.scalars(select(Attendance.participant_id).where(Attendance.appointment_id == appointment_id)
+                                   .order_by(Attendance.participant_id)))
+    spans = needed_spans(hold.start, hold.end, buffers, hold.room_id, people)
+    _ensure_free(session, spans, now, exclude=appointment_id, mediator_busy=hold.busy_time_reason is None)
+    session.execute(update(Reservation).where(Reservation.appointment_id == appointment_id, Reservation.live)
                     .values(expires_at=None))
-    appointment.status = "confirmed"
-    appointment.hold_expires_at = None
-    session.flush()
-    audit.record(session, actor.id if actor else None, "appointment.confirmed", "appointment", appointment.id)
-    publish(session, events.AppointmentConfirmed(appointment.id, appointment.version, actor.id if actor else None))
-    return appointment
-
+    session.execute(update(Appointment).where(Appointment.id == appointment_id)
+                    .values(status="confirmed", hold_expires_at=None, updated_at=now))
+    audit.record(session, actor.id if actor else None, "appointment.confirmed", "appointment", appointment_id)
+    publish(session, events.AppointmentConfirmed(appointment_id, hold.version, actor.id if actor else None))
+    return session.get(Appointment, appointment_id)  # type: ignore[return-value]  # the session's copy, updated
 
 def reschedule(session: Session, appointment_id: int, change: AppointmentChange, actor: User | None,
                now: datetime, *, policy: BookingPolicy) -> Appointment:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -108,7 +108,7 @@ def choose(session: Session, offer_id: int, appointment_id: int, actor: User | N
     if offer.expires_at <= now:
         raise OfferClosed(offer, "lapsed")
     # A withdrawal closes the participant's open offers itself (scheduler.withdrawal), so `open` is enough.
-    slot_ids = [a.id for a in offer.slots]
+    slot_ids = list(session.scalars(select(OfferSlot.appointment_id).where(OfferSlot.offer_id == offer_id)))
     if appointment_id not in slot_ids:
         raise NotFound("offered time", appointment_id)
     try:  # refused before it writes anything of its own; the caller's transaction rolls back what is left
@@ -116,10 +116,12 @@ def choose(session: Session, offer_id: int, appointment_id: int, actor: User | N
     except Conflict:
         raise SlotGone(appointment_id) from None
     booking.release_holds(session, [i for i in slot_ids if i != appointment_id], actor, now, "offer_chosen")
-    attendance = session.get(Attendance, (appointment_id, offer.participant_id))
-    if attendance is not None:  # they chose it themselves (or told the office so): they are coming
-        attendance.response, attendance.responded_at = "coming", now
-    offer.status, offer.chosen_appointment_id, offer.decided_at = "chosen", appointment_id, now
+    # They chose it themselves (or told the office so): they are coming. Plain statements: nothing to load.
+    session.execute(update(Attendance).where(Attendance.appointment_id == appointment_id,
+                                             Attendance.participant_id == offer.participant_id)
+                    .values(response="coming", responded_at=now))
+    session.execute(update(Offer).where(Offer.id == offer_id)
+                    .values(status="chosen", chosen_appointment_id=appointment_id, decided_at=now))
     audit.record(session, actor.id if actor else None, "offer.chosen", "offer", offer.id, str(appointment_id))
     return chosen
 
