@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_input_guards(app)  # before any blueprint: every route gets the bounded id converter
     app.teardown_appcontext(close_db_session)
 
-    from composition import PLUGINS, glue_web
+    from composition import PLUGINS, glue_web, periodic_tasks
     from core.cli import register_commands as core_commands
     from core.navigation import add_nav_item, install_navigation
     from core.views import auth_bp, health_bp
@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_navigation(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
-    core_commands(app)
+    core_commands(app, periodic_tasks)  # `flask purge` runs the packages' purge tasks
     for plugin in PLUGINS:
         if plugin.install_web is not None:
             plugin.install_web(app)

@@ -1,4 +1,4 @@
-"""`flask --app app ...` commands of core: database upgrade, API tokens.
+"""`flask --app app ...` commands of core: database upgrade, the purge on demand, API tokens.
 
 Each package registers its own commands (scheduler: users and demo data;
 calendars: sync), composed in app.py. Each prints one line on bad input and
@@ -6,12 +6,16 @@ exits non-zero; none changes anything before its input is valid.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import click
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from core.auth import issue_token
 from core.models import User
+from core.plugins import PeriodicTask
 from core.runtime import Runtime
 
 
@@ -19,7 +23,8 @@ def runtime_of(app: Flask) -> Runtime:
     return app.extensions["pendel"]
 
 
-def register_commands(app: Flask) -> None:
+def register_commands(app: Flask, periodic_tasks: Callable[[], tuple[PeriodicTask, ...]] = tuple) -> None:
+    """Core's commands; `periodic_tasks` (from the composition) gives `purge` the packages' purge tasks."""
     @app.cli.command("db-upgrade")
     def db_upgrade() -> None:
         """Create or upgrade the database schema to the newest migration."""
@@ -27,6 +32,29 @@ def register_commands(app: Flask) -> None:
 
         upgrade(runtime_of(app).db.engine)
         click.echo("database is up to date")
+
+    @app.cli.command("purge")
+    @click.option("--dry-run", is_flag=True, help="Say what would go, and change nothing.")
+    def purge_command(dry_run: bool) -> None:
+        """Run what the hourly purge runs, now, and print what went per kind of record."""
+        from core.db import utcnow
+        from core.periodic import run_once
+
+        runtime = runtime_of(app)
+        tasks = [t for t in periodic_tasks() if t.name.startswith("purge-")]
+        now = utcnow()
+        verb = "would remove" if dry_run else "removed"
+        for task in tasks:
+            try:
+                counts = run_once(task, runtime.db, now, runtime.settings, dry_run=dry_run)
+            except DBAPIError as exc:  # one line, not a traceback: most often a database not yet upgraded
+                raise click.ClickException(f"{task.name}: the database refused it ({type(exc.orig).__name__}); "
+                                           "is it reachable and up to date (flask --app app db-upgrade)?") from None
+            if counts is None:
+                click.echo(f"{task.name}: skipped, another process is running it now")
+                continue
+            words = ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "nothing"
+            click.echo(f"{task.name}: {verb} {words}")
 
     @app.cli.command("issue-token")
     @click.option("--email", required=True)

@@ -59,10 +59,17 @@ class Tick:
     settings: Settings
     queue: Queue | None = None
     _after_commit: list[Callable[[], None]] = field(default_factory=list)
+    # What the tick did, per kind of record ("message contents": 12): `flask purge` prints it.
+    counts: dict[str, int] = field(default_factory=dict)
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run `action` once the tick's transaction committed (e.g. enqueue jobs for what it claimed)."""
         self._after_commit.append(action)
+
+    def count(self, kind: str, n: int) -> int:
+        """Report `n` records of `kind` done; returns `n`, so a task can sum what it reports."""
+        self.counts[kind] = self.counts.get(kind, 0) + n
+        return n
 
 
 def try_tick_lock(session: Session, key: int) -> bool:
@@ -83,6 +90,25 @@ def run_task(task: PeriodicTask, db: Database, now: datetime, settings: Settings
     for action in tick._after_commit:
         action()
     return result
+
+
+def run_once(task: PeriodicTask, db: Database, now: datetime, settings: Settings,
+             dry_run: bool = False) -> dict[str, int] | None:
+    """One run of `task` for a command, reporting what it did per kind; None if another process had its lock.
+
+    With `dry_run` the task runs in full and its transaction is rolled back: the counts say what it would do.
+    """
+    with db.write_session() as session:
+        if not try_tick_lock(session, task.lock_key):
+            return None
+        tick = Tick(session, now, settings)
+        task.run(tick)
+        if dry_run:
+            session.rollback()
+    if not dry_run:
+        for action in tick._after_commit:
+            action()
+    return tick.counts
 
 
 def collect_tasks(plugins: Iterable[Plugin]) -> tuple[PeriodicTask, ...]:

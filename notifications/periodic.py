@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Callable
 
 from rq import Queue
 from sqlalchemy import and_, delete, or_, update
@@ -41,8 +42,11 @@ def _dispatch(tick: Tick) -> int:
                         settings=tick.settings)
 
 
-def purge_expired(session: Session, now: datetime, retention_days: int) -> int:
-    """Clear the personal data of finished messages older than the retention period; return how many."""
+def purge_expired(session: Session, now: datetime, retention_days: int,
+                  count: Callable[[str, int], int] | None = None) -> int:
+    """Clear the personal data of finished messages older than the retention period; return how many.
+
+    `count(kind, n)` hears what went per kind (Tick.count: `flask purge` prints it)."""
     from notifications import verdicts
     from notifications.inbound_models import InboundMessage
     from notifications.models import OPEN_STATUSES, OutboxMessage
@@ -55,13 +59,18 @@ def purge_expired(session: Session, now: datetime, retention_days: int) -> int:
         .values(to_address=None, subject=None, body=None, html_body=None, attachment_ics=None, purged_at=now),
         execution_options={"synchronize_session": False})
     # Inbound SMS records serve replay protection and the once-a-day answer: two days is plenty.
-    session.execute(delete(InboundMessage).where(InboundMessage.received_at < now - INBOUND_KEEP))
-    verdicts.purge(session, now, retention_days)  # numbers found not textable: as long as message content
+    inbound = session.execute(delete(InboundMessage).where(InboundMessage.received_at < now - INBOUND_KEEP),
+                              execution_options={"synchronize_session": False}).rowcount or 0
+    untextable = verdicts.purge(session, now, retention_days)  # numbers found not textable: as message content
+    if count is not None:
+        count("message contents", result.rowcount or 0)
+        count("inbound text records", inbound)
+        count("numbers found not textable", untextable or 0)
     return result.rowcount or 0
 
 
 def _purge(tick: Tick) -> int:
-    purged = purge_expired(tick.session, tick.now, tick.settings.retention_days)
+    purged = purge_expired(tick.session, tick.now, tick.settings.retention_days, tick.count)
     if purged:
         log.info("purged the content of %d old outbox messages", purged)
     return purged

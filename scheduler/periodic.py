@@ -40,7 +40,7 @@ def _purge_registrations(tick: Tick) -> int:
     """Registrations handled longer ago than RETENTION_DAYS go (the public page's privacy note promises it)."""
     from scheduler.registrations import purge_handled
 
-    return purge_handled(tick.session, tick.now, tick.settings.retention_days)
+    return tick.count("registrations", purge_handled(tick.session, tick.now, tick.settings.retention_days))
 
 
 PURGE_REGISTRATIONS = PeriodicTask("purge-registrations", REGISTRATIONS_LOCK, _purge_registrations,
@@ -52,7 +52,8 @@ def _purge_links(tick: Tick) -> int:
     """Participants' links that can never work again go (their hashes name a participant and an appointment)."""
     from scheduler.links import purge_dead
 
-    return purge_dead(tick.session, tick.now, timedelta(hours=tick.settings.participant_link_hours_after))
+    grace = timedelta(hours=tick.settings.participant_link_hours_after)
+    return tick.count("participant links", purge_dead(tick.session, tick.now, grace))
 
 
 PURGE_LINKS = PeriodicTask("purge-participant-links", LINKS_LOCK, _purge_links, every=REGISTRATIONS_EVERY)

@@ -17,7 +17,7 @@ def _purge_phone_records(tick: Tick) -> int:
     from telephony.retention import purge_phone_records
 
     calls, requests = purge_phone_records(tick.session, tick.now, tick.settings.retention_days)
-    return calls + requests
+    return tick.count("phone line call states", calls) + tick.count("callback requests", requests)
 
 
 PURGE_PHONE_RECORDS = PeriodicTask("purge-phone-records", PHONE_PURGE_LOCK, _purge_phone_records,
