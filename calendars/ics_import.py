@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Component
 from recurring_ical_events import EventAdapter, Occurrence, Series
 
+from calendars.ics_limits import MAX_FEED_STEPS, MAX_SERIES_STEPS, series_steps
 from calendars.ics_zones import FeedZones, apply_x_wr_timezone, iso_utc, to_utc, zone_for_naive
 
 # The library filters on its own (naive, pre-FeedZones) view of the times; a
@@ -132,12 +133,21 @@ def parse_busy(
     calendars, reasons = _parse_feed(data)
     skipped = len(reasons)
     intervals: list[BusyInterval] = []
+    steps = 0  # the recurrences' cost so far (calendars.ics_limits)
     for calendar in calendars:
         calendar = apply_x_wr_timezone(calendar)
         job = _Job(window_start, window_end, default_tz, all_day_busy, FeedZones(calendar))
         for uid, components in _group_by_uid(calendar, ignore_uid_suffix).items():
             if not any(is_busy(c) for c in components):
                 continue  # nothing of this series can block a slot
+            cost = series_steps(components, window_end)
+            if cost > MAX_SERIES_STEPS:
+                skipped += len(components)
+                reasons.append(_reason(uid, "recurrence too frequent to expand"))
+                continue
+            steps += cost
+            if steps > MAX_FEED_STEPS:
+                raise FeedError("too many recurring events to expand")
             try:
                 intervals.extend(_expand(uid, components, job))
             except Exception:  # noqa: BLE001 - isolate, see module docstring
