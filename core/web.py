@@ -131,8 +131,8 @@ def _security_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if response.mimetype == "text/html":
-        headers.setdefault("Cache-Control", "no-store")  # pages hold case data: no copy on disk
+    if response.mimetype == "text/html" or response.mimetype.endswith("json"):
+        headers.setdefault("Cache-Control", "no-store")  # pages and API answers hold case data: no copy on disk
     if current_app.extensions["pendel"].settings.public_base_url.startswith("https://"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
