@@ -6,6 +6,7 @@ service fails the run instead of skipping.
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -24,9 +25,13 @@ from core.config import Settings
 from core.db import Database
 from core.migrate import upgrade
 from tests.support.forms import CsrfClient
+from tests.support.log_guard import GUARD as LOG_GUARD
 
 # Every app the tests build posts its forms with the page's token, as a browser does (tests/support/forms.py).
 Flask.test_client_class = CsrfClient
+logging.getLogger().addHandler(LOG_GUARD)  # no test's logs carry personal data (tests/support/log_guard.py)
+if logging.getLogger().level > logging.INFO:
+    logging.getLogger().setLevel(logging.INFO)
 
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -158,3 +163,12 @@ def real_redis():  # type: ignore[no-untyped-def]
         service_unavailable(f"Redis at {REDIS_TEST_URL}")
     yield conn
     conn.close()
+
+
+@pytest.fixture(autouse=True)
+def no_personal_data_in_logs() -> Iterator[None]:
+    """Fail a test whose logs carried a phone number, an email, a token, a name or message text."""
+    LOG_GUARD.found.clear()
+    yield
+    found, LOG_GUARD.found[:] = sorted(set(LOG_GUARD.found)), []
+    assert not found, f"personal data in the logs: {found}"
