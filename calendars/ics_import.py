@@ -234,11 +234,24 @@ def _group_by_uid(calendar: Calendar, suffix: str | None) -> dict[str, list[Comp
         uid = component.get("UID")
         if uid is None:  # RFC 5545 requires one; a content hash stays stable across syncs
             uid = "no-uid-" + hashlib.sha256(component.to_ical()).hexdigest()[:16]
-        uid = str(uid)
+        uid = storable_uid(str(uid))
         if suffix and uid.endswith(suffix):
             continue
         groups.setdefault(uid, []).append(component)
     return groups
+
+
+UID_MAX = 500  # busy_blocks.uid
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def storable_uid(uid: str) -> str:
+    """A UID as the database can keep it: no control characters (PostgreSQL refuses NUL in text), at most
+    UID_MAX characters (a longer one keeps its start and a hash of the whole, so it stays unique and stable)."""
+    clean = _CONTROL.sub("", uid)
+    if len(clean) <= UID_MAX:
+        return clean
+    return clean[:UID_MAX - 17] + "-" + hashlib.sha256(uid.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def _expand(uid: str, components: list[Component], job: _Job) -> list[BusyInterval]:
@@ -306,5 +319,6 @@ def _describe(component: Component, exc: Exception) -> str:
 
 
 def _reason(uid: str, what: str) -> str:
-    """``UID <uid>: <what>``, with the UID shortened."""
+    """``UID <uid>: <what>``, with the UID shortened and without control characters."""
+    uid = _CONTROL.sub("", uid)
     return f"UID {uid if len(uid) <= 60 else uid[:57] + '...'}: {what}"

@@ -298,3 +298,18 @@ def test_weekly_series_with_exdates(first, start_at, minutes, count, excluded, t
     assert [(i.start, i.end) for i in result.intervals] == expected
     assert [i.recurrence_id for i in result.intervals] == [s.isoformat() for s, _ in expected]
     assert result.skipped_events == 0
+
+
+def test_a_uid_with_control_characters_or_of_any_length_is_stored_as_the_database_can_keep_it() -> None:
+    """PostgreSQL refuses NUL in text and busy_blocks.uid holds 500 characters (found by the ICS fuzz)."""
+    from calendars.ics_import import UID_MAX, storable_uid
+
+    long_uid = "x" * 2000 + "@example.org"
+    feed = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:a\x00b\x07c@example.org\r\n"
+            "DTSTART:20260310T090000Z\r\nDTEND:20260310T100000Z\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\n"
+            f"UID:{long_uid}\r\nDTSTART:20260311T090000Z\r\nDTEND:20260311T100000Z\r\nEND:VEVENT\r\n"
+            "END:VCALENDAR\r\n").encode()
+    result = parse_busy(feed, *WINDOW, default_tz=AMS, all_day_busy=False)
+    uids = sorted(i.uid for i in result.intervals)
+    assert uids[0] == "abc@example.org"
+    assert len(uids[1]) == UID_MAX and uids[1] == storable_uid(long_uid) != storable_uid(long_uid + "2")
