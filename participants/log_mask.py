@@ -15,9 +15,5 @@ _LINK_PATH = re.compile(r"/a/(?!(?:" + "|".join(re.escape(p) for p in _PAGES) + 
 LINK_MASK = PathMask("participant-links", "/a/", _LINK_PATH, "/a/***")
 
 
-def mask_link_tokens(text: str) -> str:
-    return LINK_MASK.mask(text)
-
-
 def install_link_log_mask(app: Flask) -> None:
     install_path_mask(LINK_MASK, app)

@@ -6,7 +6,7 @@ The page may be seen by someone else holding the phone, so it names an appointme
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from babel.dates import format_date
 from flask_babel import lazy_gettext as _l
@@ -49,6 +49,3 @@ def moment_note(value: str) -> str | None:
         return None
     return f"{format_date(day, 'EEE d MMM', locale='nl')} {OFFICE_PARTS[part]}"
 
-
-def local_day(moment: datetime, tz: object) -> date:
-    return moment.astimezone(tz).date()  # type: ignore[arg-type]

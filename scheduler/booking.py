@@ -140,8 +140,18 @@ def _refuse_expired_hold(appointment: Appointment | Row[Any], now: datetime) -> 
 # What confirming a hold reads of it, under its row lock: plain columns, no ORM object to load and flush.
 _HOLD = select(Appointment.id, Appointment.status, Appointment.hold_expires_at, Appointment.start, Appointment.end,
                Appointment.room_id, Appointment.busy_time_reason, Appointment.version)
-_BUFFERS = select(Mediator.id, Mediator.buffer_minutes).join(
+_BUFFERS = select(appointment_mediators.c.appointment_id, Mediator.id, Mediator.buffer_minutes).join(
     appointment_mediators, appointment_mediators.c.mediator_id == Mediator.id)
+
+
+def mediator_buffers(session: Session, appointment_ids: Iterable[int]) -> dict[int, dict[int, int]]:
+    """Each appointment's mediators with their buffers ({appointment: {mediator: minutes}}), in one query:
+    what `needed_spans` wants, without loading the mediators."""
+    out: dict[int, dict[int, int]] = {i: {} for i in appointment_ids}
+    for appointment_id, mediator_id, buffer in session.execute(
+            _BUFFERS.where(appointment_mediators.c.appointment_id.in_(list(out)))):
+        out[appointment_id][mediator_id] = buffer
+    return out
 
 
 def confirm(session: Session, appointment_id: int, actor: User | None, now: datetime,
@@ -160,7 +170,7 @@ def confirm(session: Session, appointment_id: int, actor: User | None, now: date
         raise Conflict(f"appointment {appointment_id} is a time offered to the participant: book it from the "
                        "case's offered times")
     _refuse_expired_hold(hold, now)
-    buffers = dict(session.execute(_BUFFERS.where(appointment_mediators.c.appointment_id == appointment_id)).all())
+    buffers = mediator_buffers(session, [appointment_id])[appointment_id]
     people = tuple(session.scalars(select(Attendance.participant_id).where(Attendance.appointment_id == appointment_id)
                                    .order_by(Attendance.participant_id)))
     spans = needed_spans(hold.start, hold.end, buffers, hold.room_id, people)

@@ -24,7 +24,7 @@ from core.problems import Conflict, InvalidInput, NotFound
 from scheduler import booking, events
 from scheduler.conflicts import conflicting_resources, needed_spans
 from scheduler.locking import taken_spans
-from scheduler.models import Appointment, Attendance, Case, Mediator, MediatorTask, Participant, appointment_mediators
+from scheduler.models import Appointment, Attendance, Case, MediatorTask, Participant
 from scheduler.participant_models import Offer, OfferSlot
 from scheduler.policy import BookingPolicy
 from scheduler.rules import BookingRequest
@@ -157,12 +157,7 @@ def slot_states(session: Session, offer: Offer, now: datetime) -> list[SlotState
                 and s.hold_expires_at > now and s.start > now]
     if not standing:
         return [SlotState(s, False) for s in slots]
-    buffers: dict[int, dict[int, int]] = {s.id: {} for s in standing}
-    for appointment_id, mediator_id, buffer in session.execute(
-            select(appointment_mediators.c.appointment_id, Mediator.id, Mediator.buffer_minutes)
-            .join(Mediator, Mediator.id == appointment_mediators.c.mediator_id)
-            .where(appointment_mediators.c.appointment_id.in_(list(buffers)))):
-        buffers[appointment_id][mediator_id] = buffer
+    buffers = booking.mediator_buffers(session, [s.id for s in standing])
     # Every time of an offer is for its one participant (make_offer sees to it).
     wanted = {s.id: needed_spans(s.start, s.end, buffers[s.id], s.room_id, (offer.participant_id,)) for s in standing}
     free = set()
