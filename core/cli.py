@@ -36,12 +36,15 @@ def register_commands(app: Flask, periodic_tasks: Callable[[], tuple[PeriodicTas
     @app.cli.command("purge")
     @click.option("--dry-run", is_flag=True, help="Say what would go, and change nothing.")
     def purge_command(dry_run: bool) -> None:
-        """Run what the hourly purge runs, now, and print what went per kind of record."""
+        """Run what the hourly purge and erasure run, now, and print what went per kind of record.
+
+        Erasure of closed cases takes one batch per run (scheduler.periodic.ERASE_BATCH); the
+        periodic loop takes the next batch at once after a full one."""
         from core.db import utcnow
         from core.periodic import run_once
 
         runtime = runtime_of(app)
-        tasks = [t for t in periodic_tasks() if t.name.startswith("purge-")]
+        tasks = [t for t in periodic_tasks() if t.name.startswith(("purge-", "erase-"))]
         now = utcnow()
         verb = "would remove" if dry_run else "removed"
         for task in tasks:

@@ -74,6 +74,8 @@ class Settings:
     reminder_minutes: tuple[tuple[str, tuple[int, ...]], ...] = tuple(
         (kind, DEFAULT_REMINDER_MINUTES) for kind in APPOINTMENT_KINDS)
     retention_days: int = 180
+    # A closed case's personal data is erased this long after it closed (scheduler.erasure): two years.
+    closed_case_erase_days: int = 730
     message_max_attempts: int = 8
     # Calendar sources (calendars.sync): how often, which window, how much to fetch and from where.
     calendar_sync_minutes: int = 15
@@ -322,6 +324,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         quiet_end=_time(env, "QUIET_HOURS_END", time(8, 0)),
         reminder_minutes=_reminders(env),
         retention_days=_int(env, "RETENTION_DAYS", 180, 1, 3650),
+        closed_case_erase_days=_int(env, "CLOSED_CASE_ERASE_DAYS", 730, 1, 3650),
         message_max_attempts=_int(env, "MESSAGE_MAX_ATTEMPTS", 8, 1, 30),
         calendar_sync_minutes=_int(env, "CALENDAR_SYNC_MINUTES", 15, 1, 24 * 60),
         calendar_stale_hours=_int(env, "CALENDAR_STALE_HOURS", 24, 1, 24 * 30),

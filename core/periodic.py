@@ -127,7 +127,8 @@ def _own_connections(runtime: Runtime) -> tuple[Database, Any, bool]:
     if runtime.db.is_sqlite:
         db, owned = runtime.db, False
     else:
-        db, owned = Database(settings.database_url, pool_size=1, max_overflow=1), True
+        # With the runtime's bus: a task's work publishes domain events as a request's does (an erasure).
+        db, owned = Database(settings.database_url, event_bus=runtime.bus, pool_size=1, max_overflow=1), True
     if settings.redis_url:
         conn: Any = connect_redis(settings)
     else:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from rq import Queue
-from sqlalchemy import and_, delete, or_, update
+from sqlalchemy import and_, delete, or_
 from sqlalchemy.orm import Session
 
 from core.config import Settings
@@ -48,25 +48,23 @@ def purge_expired(session: Session, now: datetime, retention_days: int,
 
     `count(kind, n)` hears what went per kind (Tick.count: `flask purge` prints it)."""
     from notifications import verdicts
+    from notifications.erasure import clear_contents
     from notifications.inbound_models import InboundMessage
-    from notifications.models import OPEN_STATUSES, OutboxMessage
+    from notifications.models import OutboxMessage
 
     m = OutboxMessage
     cutoff = now - timedelta(days=retention_days)
     old = or_(m.finished_at < cutoff, and_(m.finished_at.is_(None), m.created_at < cutoff))
-    result = session.execute(
-        update(m).where(m.status.not_in(OPEN_STATUSES), m.purged_at.is_(None), old)
-        .values(to_address=None, subject=None, body=None, html_body=None, attachment_ics=None, purged_at=now),
-        execution_options={"synchronize_session": False})
+    contents = clear_contents(session, old, now)
     # Inbound SMS records serve replay protection and the once-a-day answer: two days is plenty.
     inbound = session.execute(delete(InboundMessage).where(InboundMessage.received_at < now - INBOUND_KEEP),
                               execution_options={"synchronize_session": False}).rowcount or 0
     untextable = verdicts.purge(session, now, retention_days)  # numbers found not textable: as message content
     if count is not None:
-        count("message contents", result.rowcount or 0)
+        count("message contents", contents)
         count("inbound text records", inbound)
         count("numbers found not textable", untextable or 0)
-    return result.rowcount or 0
+    return contents
 
 
 def _purge(tick: Tick) -> int:

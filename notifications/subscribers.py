@@ -33,7 +33,7 @@ from notifications.outbox import (NewMessage, add_message, cancel_pending, last_
 from notifications.planning import (ANNOUNCING, AppointmentFacts, MediatorFacts, Office, ParticipantFacts,
                                     callback_key, callback_message, cancellation_messages, mediator_messages,
                                     participant_messages, reminders)
-from notifications import page_events, verdicts
+from notifications import erasure, page_events, verdicts
 from notifications.personal_links import planned_with_links, with_links
 from notifications.replan import REWRITABLE, Unsent, Went, key_suffix, replanned, rewritten
 from scheduler import events
@@ -104,6 +104,8 @@ class NotificationSubscriber:
         bus.subscribe(events.CallbackUnreachable, self.on_callback_unreachable)
         bus.subscribe(events.SlotsOffered, partial(page_events.on_slots_offered, self.settings, self.office))
         bus.subscribe(events.ParticipantAnswered, partial(page_events.on_participant_answered, self.settings))
+        bus.subscribe(events.ParticipantErasing, erasure.on_participant_erasing)
+        bus.subscribe(events.CaseErasing, erasure.on_case_erasing)
 
     def _write(self, session: Session, messages: list) -> None:  # type: ignore[type-arg]
         now = utcnow()

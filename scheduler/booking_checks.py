@@ -81,6 +81,8 @@ def load_and_check(session: Session, req: BookingRequest, actor: User | None, no
     for participant in participants:
         if participant.withdrawn_at is not None:
             raise InvalidInput("participant_ids", f"participant {participant.id} has withdrawn")
+        if participant.erased_at is not None:
+            raise InvalidInput("participant_ids", f"participant {participant.id}'s personal data was erased")
     check_arrivals(req.start, req.end, {p.id: p.role for p in participants}, req.arrivals, policy.arrival_gap,
                    req.mode in ROOM_MODES)
     departures = staggered_departures(req.start, req.end, {p.id: p.role for p in participants}, req.arrivals,

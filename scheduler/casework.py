@@ -95,9 +95,10 @@ def create_case(session: Session, actor: User, values: Mapping[str, Any], now: d
         raise Forbidden("only a coordinator opens cases")
     reference = values.get("reference") or _next_reference(session, now)
     _check_reference_free(session, reference)
-    case = Case(reference=reference, kind=values["kind"], status=values.get("status", "registered"),
+    status = values.get("status", "registered")
+    case = Case(reference=reference, kind=values["kind"], status=status,
                 mediators=_mediators(session, list(values.get("mediator_ids", []))), created_at=now,
-                region=_region(session, values.get("region_id")))
+                closed_at=now if status == "closed" else None, region=_region(session, values.get("region_id")))
     session.add(case)
     session.flush()
     audit.record(session, actor.id, "case.created", "case", case.id)
@@ -122,7 +123,11 @@ def update_case(session: Session, actor: User, case_id: int, changes: Mapping[st
         if changes["status"] == "closed" and _live_future(session, case.id, now):
             raise Conflict("the case still has appointments ahead; cancel them before closing",
                            errors=[{"field": "status", "message": "the case still has appointments ahead"}])
+        if case.erased_at is not None:
+            raise Conflict("the case's personal data was erased; it cannot be reopened",
+                           errors=[{"field": "status", "message": "the case's personal data was erased"}])
         case.status = changes["status"]
+        case.closed_at = now if case.status == "closed" else None  # its erasure counts from here
     session.flush()
     audit.record(session, actor.id, "case.updated", "case", case.id, ",".join(sorted(changes)))
     return case
@@ -188,6 +193,8 @@ def update_participant(session: Session, actor: User, participant_id: int, chang
     if "case_id" in changes:
         raise InvalidInput("case_id", "a participant cannot move to another case")
     participant = _locked(session, participant_for(session, actor, participant_id).id)
+    if participant.erased_at is not None:
+        raise Conflict("the participant's personal data was erased; nothing can be changed")
     changed = tuple(name for name in MESSAGE_FIELDS
                     if name in changes and changes[name] != getattr(participant, name))
     for name, value in changes.items():

@@ -127,3 +127,23 @@ class ParticipantAnswered:
     participant_id: int
     response: str            # "coming" or "cannot_come"
     previous: str | None     # what they had said before, if anything
+
+
+@dataclass(frozen=True)
+class ParticipantErasing:
+    """A participant's personal data is about to be erased (scheduler.erasure), in this transaction.
+
+    Published before their row is cleared, so a subscriber can still read the number and address it
+    must find its own copies by (message copies, callback requests linked to the case) and drop them.
+    """
+
+    participant_id: int
+    case_id: int
+
+
+@dataclass(frozen=True)
+class CaseErasing:
+    """A closed case's personal data is being erased: its participants' (each a ParticipantErasing
+    first), then whatever else is linked to the case (callback requests, notices about its appointments)."""
+
+    case_id: int

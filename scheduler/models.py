@@ -111,6 +111,10 @@ class Case(Base):
     kind: Mapped[str] = mapped_column(String(30))
     status: Mapped[str] = mapped_column(String(20), default="registered")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the status becomes closed, cleared when it reopens: its personal data is erased
+    # CLOSED_CASE_ERASE_DAYS later (scheduler.erasure), which sets erased_at.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     region: Mapped[Region | None] = relationship(secondary="case_regions", uselist=False)
     mediators: Mapped[list[Mediator]] = relationship(secondary=case_mediators, order_by="Mediator.id")
@@ -132,6 +136,8 @@ class Participant(Base):
     email_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
     full_text_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Their name, numbers, address and email are gone (scheduler.erasure); role and language stay.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     case: Mapped[Case] = relationship(back_populates="participants")
 

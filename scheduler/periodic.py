@@ -1,5 +1,6 @@
 """Scheduler's periodic work: release holds and lapse offers that ran out, every minute; delete handled registrations
-past retention and participants' links that can no longer work, hourly (the loop: core/periodic.py)."""
+past retention and participants' links that can no longer work, and erase cases closed long enough ago, hourly
+(the loop: core/periodic.py)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -57,4 +58,18 @@ def _purge_links(tick: Tick) -> int:
 
 
 PURGE_LINKS = PeriodicTask("purge-participant-links", LINKS_LOCK, _purge_links, every=REGISTRATIONS_EVERY)
-PERIODIC = (EXPIRE_HOLDS, LAPSE_OFFERS, PURGE_REGISTRATIONS, PURGE_LINKS)
+ERASE_LOCK = 0x50454E44_0008  # "PEND" + 8
+ERASE_BATCH = 20  # closed cases per tick; a full batch and the loop turns again at once
+
+
+def _erase_closed_cases(tick: Tick) -> int:
+    """Cases closed longer than CLOSED_CASE_ERASE_DAYS ago lose their personal data (scheduler.erasure)."""
+    from scheduler.erasure import erase_closed_cases
+
+    return erase_closed_cases(tick.session, tick.now, timedelta(days=tick.settings.closed_case_erase_days),
+                              ERASE_BATCH, tick.count)
+
+
+ERASE_CLOSED_CASES = PeriodicTask("erase-closed-cases", ERASE_LOCK, _erase_closed_cases,
+                                  every=REGISTRATIONS_EVERY, backlog=ERASE_BATCH)
+PERIODIC = (EXPIRE_HOLDS, LAPSE_OFFERS, PURGE_REGISTRATIONS, PURGE_LINKS, ERASE_CLOSED_CASES)

@@ -168,6 +168,8 @@ def undo_withdrawal(session: Session, participant_id: int, actor: User | None, n
     participant = _participant(session, participant_id, actor)
     if participant.withdrawn_at is None:
         raise Conflict(f"participant {participant_id} has not withdrawn")
+    if participant.erased_at is not None:
+        raise Conflict(f"participant {participant_id}'s personal data was erased; they cannot take part again")
     participant.withdrawn_at = None
     audit.record(session, actor.id if actor else None, "participant.withdrawal_undone", "participant", participant.id)
     publish(session, events.WithdrawalUndone(participant.id, participant.case_id, actor.id if actor else None))

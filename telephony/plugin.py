@@ -1,12 +1,18 @@
 """Telephony's plug: the phone line's webhooks, the callback queue and the duty switch."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from core.plugins import NavItem, Plugin
 from core.web import csrf_exempt
 from telephony.periodic import PERIODIC
+
+if TYPE_CHECKING:
+    from core.config import Settings
+    from core.events import EventBus
 
 
 def install_web(app: Flask) -> None:
@@ -31,10 +37,19 @@ def install_web(app: Flask) -> None:
     csrf_exempt(app, telephony_api_bp, voice_bp, staff_voice_bp)  # bearer tokens / Twilio's signed webhooks
 
 
+def subscribe(bus: EventBus, _settings: Settings) -> None:
+    from scheduler.events import CaseErasing, ParticipantErasing
+    from telephony import erasure
+
+    bus.subscribe(ParticipantErasing, erasure.on_participant_erasing)  # callback requests from their number
+    bus.subscribe(CaseErasing, erasure.on_case_erasing)
+
+
 PLUGIN = Plugin(
     name="telephony",
     model_modules=("telephony.models",),
     install_web=install_web,
+    subscribe=subscribe,
     job_modules=("telephony.click_to_call",),
     periodic=PERIODIC,  # purge phone records
     nav=(NavItem("callback_pages.queue", _l("Callback requests"), order=20),
