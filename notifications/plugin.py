@@ -16,12 +16,15 @@ def install_web(app: Flask) -> None:
     from notifications.api import notifications_api_bp
     from notifications.dashboard import install_dashboard
     from notifications.desk_messages import install_desk
+    from notifications.erasure import export_section
     from notifications.webhooks import sms_webhooks_bp
+    from scheduler.participant_export import register_export_section
 
     app.register_blueprint(notifications_api_bp, url_prefix="/api/v1")
     app.register_blueprint(sms_webhooks_bp)
     install_dashboard(app)  # messages on the Today page
     install_desk(app)  # the desk's Messages pages and the words for the outbox's values
+    register_export_section(app, export_section)  # a participant's data file: the messages to them
     csrf_exempt(app, notifications_api_bp, sms_webhooks_bp)  # bearer tokens / Twilio's signed webhooks
 
 

@@ -15,6 +15,7 @@ def install_web(app: Flask) -> None:
     from scheduler.desk_booking import desk_booking
     from scheduler.desk_cases import desk_cases
     from scheduler.desk_reassign import desk_reassign
+    from scheduler.desk_privacy import desk_privacy
     from scheduler.desk_registrations import desk_registrations
     from scheduler.desk_today import install_today
     from scheduler.desk_week import desk_week
@@ -35,6 +36,7 @@ def install_web(app: Flask) -> None:
     app.register_blueprint(desk_reassign)
     app.register_blueprint(desk_admin)  # /admin: regions, mediators, locations and rooms, accounts
     app.register_blueprint(desk_registrations)  # the office's queue of registrations from /aanmelden
+    app.register_blueprint(desk_privacy)  # a participant's data: download it, erase it
     app.register_blueprint(public_registration)  # /aanmelden: anyone may register for mediation
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf_exempt(app, api_bp)  # bearer tokens only: no browser form posts here

@@ -19,7 +19,9 @@ def install_web(app: Flask) -> None:
     from scheduler.desk_cases import register_case_callbacks
     from telephony.api import telephony_api_bp
     from telephony.case_links import HOOKS as CASE_CALLBACKS
+    from scheduler.participant_export import register_export_section
     from telephony.dashboard import install_dashboard
+    from telephony.erasure import export_section
     from telephony.labels import install_labels
     from telephony.pages import callback_pages_bp
     from telephony.public_callback import public_callback
@@ -30,6 +32,7 @@ def install_web(app: Flask) -> None:
     register_case_callbacks(app, CASE_CALLBACKS)  # the case pages' view of callback requests
     app.register_blueprint(callback_pages_bp)  # also adds the overview's callback section
     install_dashboard(app)  # callback requests on the Today page
+    register_export_section(app, export_section)  # a participant's data file: callback requests from their number
     app.register_blueprint(telephony_api_bp, url_prefix="/api/v1")
     app.register_blueprint(voice_bp)
     app.register_blueprint(staff_voice_bp)

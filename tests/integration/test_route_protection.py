@@ -50,7 +50,7 @@ _CLASSES: dict[str, list[str]] = {
     + ["desk_cases.new", "desk_cases.change", "desk_cases.edit", "desk_cases.add_participant",
        "desk_cases.edit_participant", "desk_messages.again", "desk_messages.fix", "desk_messages.dead",
        "desk_reassign.index", "desk_reassign.apply", "desk_registrations.index", "desk_registrations.show",
-       "desk_registrations.close", "desk_today.index"],
+       "desk_registrations.close", "desk_today.index", "desk_privacy.erase", "desk_privacy.export"],
     ADMIN_PAGE: ["desk_admin.users", "desk_admin.user", "desk_admin.new_user"],
     API: ["api.list_appointments", "api.create_appointment", "api.availability", "api.list_cases", "api.list_locations",
           "api.get_location", "api.list_mediators", "api.get_mediator", "api.list_participants",
