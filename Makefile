@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-next-year bench bench-api bench-pages deps dev-deps browser clean
+.PHONY: run test test-next-year bench bench-api bench-pages bench-load deps dev-deps browser clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,12 @@ bench-api: dev-deps
 # The desk's heaviest pages under gunicorn on a scaled-up office, p95 against a one-query floor.
 bench-pages: dev-deps
 	$(PY) bench/pages.py $(BENCH_PAGES_ARGS)
+
+# The whole system (gunicorn, two worker.py, private Redis, Twilio/SMTP stand-ins) under every kind of traffic at
+# once for 60 s: p50/p99 per kind against its floor, then the invariants; exit 1 on a violation or an error.
+# BENCH_LOAD_ARGS="--seconds 120 --concurrency 12" for another run.
+bench-load: dev-deps
+	$(PY) bench/load.py $(BENCH_LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
