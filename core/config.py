@@ -43,6 +43,8 @@ class Settings:
     twilio_auth_token: str | None = None
     twilio_phone_number: str | None = None
     twilio_api_base_url: str | None = None
+    # Delete each SMS from Twilio once it reached its final status (notifications.provider_deletion).
+    twilio_delete_sent: bool = False
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None
@@ -300,6 +302,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
         twilio_phone_number=env.get("TWILIO_PHONE_NUMBER") or None,
         twilio_api_base_url=_base_url("TWILIO_API_BASE_URL", env.get("TWILIO_API_BASE_URL"), None),
+        twilio_delete_sent=_bool(env, "TWILIO_DELETE_SENT_MESSAGES", False),
         smtp_host=env.get("SMTP_HOST") or None,
         smtp_port=_int(env, "SMTP_PORT", 587, 1, 65535),
         smtp_username=env.get("SMTP_USERNAME") or None,

@@ -64,6 +64,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the provider's copy was deleted (TWILIO_DELETE_SENT_MESSAGES; notifications.provider_deletion).
+    provider_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SmsUntextableNumber(Base):

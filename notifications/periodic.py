@@ -74,9 +74,21 @@ def _purge(tick: Tick) -> int:
     return purged
 
 
+DELETE_LOCK = 0x50454E44_0009  # "PEND" + 9
+DELETE_EVERY = timedelta(minutes=10)
+
+
+def _delete_at_provider(tick: Tick) -> int:
+    """With TWILIO_DELETE_SENT_MESSAGES: texts past delivery are deleted at Twilio too (one job per tick)."""
+    from notifications.provider_deletion import enqueue_due
+
+    return enqueue_due(tick)
+
+
 DISPATCH = PeriodicTask("dispatch-messages", DISPATCH_LOCK, _dispatch, backlog=BATCH)
+DELETE_AT_PROVIDER = PeriodicTask("delete-texts-at-provider", DELETE_LOCK, _delete_at_provider, every=DELETE_EVERY)
 PURGE = PeriodicTask("purge-messages", PURGE_LOCK, _purge, every=PURGE_EVERY)
-PERIODIC = (DISPATCH, PURGE)
+PERIODIC = (DISPATCH, PURGE, DELETE_AT_PROVIDER)
 
 
 def dispatch_tick(db: Database, queue: Queue, now: datetime, settings: Settings) -> int | None:

@@ -55,7 +55,7 @@ def prepare_worker(runtime: Runtime) -> None:
 PLUGIN = Plugin(
     name="notifications",
     model_modules=("notifications.models", "notifications.inbound_models"),
-    job_modules=("notifications.jobs",),
+    job_modules=("notifications.jobs", "notifications.provider_deletion"),
     install_web=install_web,
     prepare_worker=prepare_worker,
     periodic=PERIODIC,  # dispatch due messages, purge old content

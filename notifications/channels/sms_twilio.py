@@ -100,6 +100,21 @@ class TwilioSmsChannel:
             raise TransientSendError("Twilio answered without a message SID", code="response")
         return Accepted(message.sid, str(message.status)[:20] if message.status else None)
 
+    def delete(self, sid: str) -> bool:
+        """Delete the provider's copy of a message (its body and number with it): True once it is gone
+        (deleted now, or before), False while Twilio still delivers it (error 20009: try again later)."""
+        try:
+            self.client.messages(sid).delete()
+        except (TwilioRestException, TwilioServiceException) as exc:
+            if exc.status == 404:
+                return True
+            if str(exc.code) == "20009":
+                return False
+            raise classify_twilio_error(exc.status, exc.code, self._retry_after()) from None
+        except requests.RequestException as exc:
+            raise TransientSendError(f"Twilio request failed ({type(exc).__name__})", code="http") from None
+        return True
+
     def _retry_after(self) -> float | None:
         """Seconds Twilio's last answer asked us to wait (Retry-After), if it said."""
         last_header = getattr(self.client.http_client, "last_header", None)

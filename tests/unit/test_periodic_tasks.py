@@ -15,7 +15,8 @@ def test_every_package_contributes_its_periodic_work() -> None:
     assert owners == {"dispatch-messages": "notifications", "purge-messages": "notifications",
                       "expire-holds": "scheduler", "lapse-offers": "scheduler", "enqueue-calendar-syncs": "calendars",
                       "purge-phone-records": "telephony", "purge-registrations": "scheduler",
-                      "purge-participant-links": "scheduler", "erase-closed-cases": "scheduler"}
+                      "purge-participant-links": "scheduler", "erase-closed-cases": "scheduler",
+                      "delete-texts-at-provider": "notifications"}
 
 
 def test_the_composed_tasks_run_most_frequent_first_with_their_own_lock_keys() -> None:
