@@ -11,13 +11,16 @@ everything before it forks (core/preload.py, each plugin's job modules and
 warm-up). The worker is a `PendelWorker` (core/worker_liveness.py):
 its death shows in Redis within half a minute and takes its work horse
 along, so the dispatcher sends the messages it had claimed again at once.
+A periodic child that dies on its own is started again at the worker's next
+heartbeat (core.periodic.PeriodicChild).
 """
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from core.config import ConfigError, load_settings
-from core.periodic import start_periodic_process
+from core.periodic import PeriodicChild
 from core.preload import preload_for_fork
 from core.queue import QUEUE_NAMES, queue
 
@@ -37,20 +40,27 @@ def main(argv: list[str]) -> int:
     from core.jobcontext import set_job_runtime
     from core.worker_liveness import PendelWorker
 
+    class Worker(PendelWorker):
+        """Keeps its periodic child running: looked at with every heartbeat, in the worker's main thread."""
+
+        def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+            super().heartbeat(timeout, pipeline=pipeline)
+            if periodic is not None:
+                periodic.keep_running(stopping=self._stop_requested)
+
     runtime = build_process_runtime(settings)
     set_job_runtime(runtime)
     names = tuple(argv) or QUEUE_NAMES
     periodic = None
     if not burst:  # a burst run only drains the queues (scripts, tests); it dispatches nothing new
-        periodic = start_periodic_process(periodic_setup)
+        periodic = PeriodicChild(periodic_setup)
     preload_for_fork(runtime, PLUGINS)
-    worker = PendelWorker([queue(runtime.redis, n) for n in names], connection=runtime.redis)
+    worker = Worker([queue(runtime.redis, n) for n in names], connection=runtime.redis)
     try:
         worker.work(burst=burst, with_scheduler=True)
     finally:
         if periodic is not None:
-            periodic.terminate()
-            periodic.join(10)
+            periodic.stop()
     return 0
 
 

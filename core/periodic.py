@@ -222,3 +222,38 @@ def start_periodic_process(setup: PeriodicSetup) -> Any:
                                                             name="pendel-periodic", daemon=True)
     process.start()
     return process
+
+
+class PeriodicChild:
+    """worker.py's periodic process, started again when it dies on its own (a SIGKILL, the OOM killer).
+
+    Without this a worker.py whose child died ran on without periodic work,
+    and once every worker's child was gone nothing was dispatched, no hold
+    expired and nothing was purged until a worker.py was restarted (found by
+    the chaos run, tests/chaos/). `keep_running()` is called from the worker's
+    main thread at each heartbeat (at most ten seconds apart, idle or busy),
+    never from a thread of its own: the worker forks, and a fork must not copy
+    a lock a thread holds. In a work horse (a fork of the worker, which also
+    heartbeats) and while the worker stops it does nothing.
+    """
+
+    def __init__(self, setup: PeriodicSetup) -> None:
+        import os
+
+        self.setup, self.owner, self.restarts = setup, os.getpid(), 0
+        self.process = start_periodic_process(setup)
+
+    def keep_running(self, stopping: bool = False) -> bool:
+        """Start the child again if it is gone; True if it was. Cheap: one `waitpid` that does not wait."""
+        import os
+
+        if stopping or os.getpid() != self.owner or self.process.is_alive():
+            return False
+        log.warning("the periodic process ended (exit code %s); starting it again", self.process.exitcode)
+        self.process = start_periodic_process(self.setup)
+        self.restarts += 1
+        return True
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.process.terminate()
+        self.process.join(timeout)
