@@ -14,6 +14,9 @@ prints them.
 """
 from __future__ import annotations
 
+import os
+import signal
+import time
 from collections import Counter
 from typing import Iterator
 
@@ -21,6 +24,7 @@ import pytest
 
 from tests.support import invariants
 from tests.support.office import seed_office
+from tests.support.private_redis import is_running
 from tests.support.system import System
 from tests.support.traffic import Traffic
 from tests.support.traffic_mix import run_mix
@@ -55,3 +59,18 @@ def test_mixed_traffic_keeps_every_invariant(system: System) -> None:
     assert sent and system.twilio.messages and system.smtp.messages
     assert ledger.cancelled and ledger.withdrawn
     assert system.worker_restarts == 0
+
+
+def test_a_killed_worker_is_restarted_and_its_group_cleared(system: System) -> None:
+    """What a chaos run relies on: SIGKILL a worker.py, the harness clears its group and starts a new one."""
+    old_worker, old_periodic = system.worker_pids()[0], system.periodic_pids()[0]
+    assert old_worker and old_periodic
+    restarts = system.worker_restarts
+    os.kill(old_worker, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while not (system.worker_restarts > restarts and system.periodic_pids()[0]):
+        assert time.monotonic() < deadline, "the killed worker.py was not restarted\n" + system.tail()
+        time.sleep(0.1)
+    assert system.worker_pids()[0] not in (None, old_worker)
+    assert not is_running(old_periodic), "the killed worker's periodic child outlived it"
+    system.wait_ready(timeout=30)

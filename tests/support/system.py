@@ -247,11 +247,17 @@ class System:
         if self._supervisor is not None:
             self._supervisor.join(10)
             self._supervisor = None
-        for worker in self.workers:
+        def stop_worker(worker: WorkerProcess) -> None:
             with worker.lock:
                 worker.stop()
-        if self.web is not None:
-            self.web.stop()
+
+        stopping = [threading.Thread(target=stop_worker, args=(w,)) for w in self.workers]
+        if self.web is not None:  # all at once: each takes a second or two to finish what it is doing
+            stopping.append(threading.Thread(target=self.web.stop))
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
         for part in (self.twilio, self.smtp, self.redis):
             part.stop()
         if self.proxy is not None:
