@@ -86,7 +86,7 @@ def alone(traffic: Traffic, concurrency: int, seed: int) -> dict[str, tuple[floa
         report = run_mix(traffic, ALONE_SECONDS, concurrency, seed, {operation: 1})
         if report.errors:
             raise RuntimeError(f"{kind} alone: " + "; ".join(report.error_notes()))
-        out[kind] = latencies(report)[kind]
+        out[kind] = latencies(report).get(kind, (float("nan"), float("nan")))  # no link yet: nothing to time
     return out
 
 

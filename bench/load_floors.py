@@ -35,6 +35,7 @@ from bench.webhooks_floor import FLOOR_TABLE
 from bench.webhooks_servers import Gunicorn
 from tests.support.days import AMS, working_day
 from tests.support.office import Office
+from tests.support.system import System
 from tests.support.traffic_http import Client, TwilioSigner
 from tests.support.traffic_mix import percentile
 
@@ -104,17 +105,17 @@ def availability_floor(database_url: str, office: Office, n: int, seed: int) -> 
     return _figures("availability", "one plain query of the busy rows (bench/availability.py)", samples)
 
 
-def http_floors(system: object, office: Office, concurrency: int, n: int, options: list[str]) -> list[FloorFigures]:
+def http_floors(system: System, office: Office, concurrency: int, n: int, options: list[str]) -> list[FloorFigures]:
     """Start both floor apps under gunicorn beside the (idle) system, drive each, stop them."""
-    engine = system.engine  # type: ignore[attr-defined]
+    engine = system.engine
     with engine.begin() as conn:
         conn.execute(text(f"DROP TABLE IF EXISTS bench_floor_calls; {FLOOR_TABLE}"))
-    env = system.env()  # type: ignore[attr-defined]
-    servers = {name: Gunicorn(f"floor-{name}", spec, options, env, system.logdir)  # type: ignore[attr-defined]
+    env = system.env()
+    servers = {name: Gunicorn(f"floor-{name}", spec, options, env, system.logdir)
                for name, spec in (("webhooks", "bench.webhooks_floor:create_app()"),
                                   ("pages", "bench.pages_floor:create_app()"))}
-    origin = system.public_base_url  # type: ignore[attr-defined]
-    signer = TwilioSigner(origin, system.twilio_auth_token)  # type: ignore[attr-defined]
+    origin = system.public_base_url
+    signer = TwilioSigner(origin, system.twilio_auth_token)
     start, _ = _search_window()
     monday = datetime.combine(working_day(0) - timedelta(days=working_day(0).weekday()), wall_time(0), AMS)
     seats = office.booking_cases
