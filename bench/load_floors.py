@@ -36,6 +36,7 @@ from bench.webhooks_servers import Gunicorn
 from tests.support.days import AMS, working_day
 from tests.support.office import Office
 from tests.support.system import System
+from tests.support.traffic import search_window
 from tests.support.traffic_http import Client, TwilioSigner
 from tests.support.traffic_mix import percentile
 
@@ -82,14 +83,9 @@ def _figures(kind: str, what: str, samples: list[float]) -> FloorFigures:
     return FloorFigures(kind, what, len(samples), percentile(samples, 50), percentile(samples, 99))
 
 
-def _search_window() -> tuple[datetime, datetime]:
-    first = datetime.combine(working_day(7), wall_time(0), AMS)
-    return first, first + timedelta(weeks=4)
-
-
 def availability_floor(database_url: str, office: Office, n: int, seed: int) -> FloorFigures:
     rng = random.Random(seed)
-    start, end = _search_window()
+    start, end = search_window()
     engine = create_engine(database_url)
     samples = []
     try:
@@ -116,7 +112,7 @@ def http_floors(system: System, office: Office, concurrency: int, n: int, option
                                   ("pages", "bench.pages_floor:create_app()"))}
     origin = system.public_base_url
     signer = TwilioSigner(origin, system.twilio_auth_token)
-    start, _ = _search_window()
+    start, _ = search_window()
     monday = datetime.combine(working_day(0) - timedelta(days=working_day(0).weekday()), wall_time(0), AMS)
     seats = office.booking_cases
 

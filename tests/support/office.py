@@ -10,9 +10,9 @@ traffic can tell an expected outcome from a wrong one without guessing:
 - withdrawal cases: booked, then their participants stop; no page is opened
   for them, and nothing may reach them after they stopped.
 
-Every case has one mediator and two participants (one may be texted and
-mailed, the other texted only), so each confirmed booking must leave three
-confirmation rows.
+Every case has one mediator and two participants: the first may be texted
+and mailed, the second only texted (in English), so a confirmed booking of
+the first must leave a text and an email, of the second a text.
 """
 from __future__ import annotations
 

@@ -38,6 +38,12 @@ SEARCH_DAYS_AHEAD, SEARCH_WEEKS = 7, 4
 MINUTES = 60
 
 
+def search_window() -> tuple[datetime, datetime]:
+    """Where planners look: four weeks from the first working day a week ahead (never inside the notice)."""
+    first = datetime.combine(working_day(SEARCH_DAYS_AHEAD), wall_time(0), AMS)
+    return first, first + timedelta(weeks=SEARCH_WEEKS)
+
+
 @dataclass(frozen=True)
 class Booked:
     appointment_id: int
@@ -70,12 +76,8 @@ class Traffic(CallTraffic):
             return items.pop() if newest else items.pop(rng.randrange(len(items)))
 
     # -- availability and booking ------------------------------------------------------------
-    def _window(self) -> tuple[datetime, datetime]:
-        first = datetime.combine(working_day(SEARCH_DAYS_AHEAD), wall_time(0), AMS)
-        return first, first + timedelta(weeks=SEARCH_WEEKS)
-
     def _search(self, clients: Clients, mediator_id: int, in_person: bool) -> tuple[Result, list[dict[str, Any]]]:
-        start, end = self._window()
+        start, end = search_window()
         query = {"mediator_ids": mediator_id, "duration_minutes": MINUTES, "from": start.isoformat(),
                  "to": end.isoformat(), "limit": 5}
         if in_person:
