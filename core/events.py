@@ -23,6 +23,9 @@ class EventBus:
         if handler not in self._handlers[event_type]:
             self._handlers[event_type].append(handler)
 
+    def has_subscribers(self, event_type: type) -> bool:
+        return bool(self._handlers.get(event_type))
+
     def publish(self, session: Session, event: Any) -> None:
         for handler in self._handlers.get(type(event), ()):
             handler(session, event)

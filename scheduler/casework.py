@@ -108,6 +108,10 @@ def create_case(session: Session, actor: User, values: Mapping[str, Any], now: d
 def update_case(session: Session, actor: User, case_id: int, changes: Mapping[str, Any], now: datetime) -> Case:
     changes = _only(changes, CASE_FIELDS)
     case = case_for(session, actor, case_id)
+    # Locked and read afresh (FOR NO KEY UPDATE): an erasure of the case (scheduler.erasure) that committed
+    # meanwhile is seen, and one that starts now skips the case until this commits.
+    case = session.scalars(select(Case).where(Case.id == case.id).with_for_update(key_share=True)
+                           .execution_options(populate_existing=True)).one()
     if ({"mediator_ids", "reference", "region_id"} & set(changes)) and not actor.sees_all_cases:
         raise Forbidden("only a coordinator assigns mediators, sets the region or renumbers a case")
     if "reference" in changes:

@@ -62,7 +62,7 @@ class PlanContext:
 
 
 def _plan_context(session: Session, case: Case) -> PlanContext:
-    active = [p for p in case.participants if p.withdrawn_at is None]
+    active = [p for p in case.participants if p.takes_part]
     if g.user.sees_all_cases:
         # The case's own first, then every other active mediator by name (ids and names only: the
         # working-hours JSON of forty mediators is not needed for a list of names).

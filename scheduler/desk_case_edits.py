@@ -135,12 +135,14 @@ def new() -> Any:
     try:
         with writing() as (write, actor):
             case = casework.create_case(write, actor, form.case_values(), utcnow())
+            person = None
             if form.wants_participant():
-                casework.create_participant(write, actor, {"case_id": case.id, **form.values()})
+                person = casework.create_participant(write, actor, {"case_id": case.id, **form.values()})
             if callback is not None and hooks is not None:
                 hooks.link(write, actor, callback.id, case.id)
             if registration is not None:  # handled once: a second case from it rolls back with this one
-                registrations.mark_case_opened(write, actor, registration.id, case.id, utcnow())
+                registrations.mark_case_opened(write, actor, registration.id, case.id, utcnow(),
+                                               person.id if person else None)
             case_id = case.id
     except registrations.AlreadyHandled:
         flash(_("This registration was already handled: no case was opened."), "warning")

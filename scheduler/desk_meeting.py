@@ -89,11 +89,11 @@ class MeetingContext:
 
     @property
     def selectable(self) -> list[Participant]:
-        return [p for p in self.participants if p.withdrawn_at is None]
+        return [p for p in self.participants if p.takes_part]
 
     @property
     def withdrawn(self) -> list[Participant]:
-        return [p for p in self.participants if p.withdrawn_at is not None]
+        return [p for p in self.participants if not p.takes_part]
 
     @classmethod
     def of(cls, session: Session, case: Case) -> MeetingContext:

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from core import audit
 from core.events import publish
@@ -59,24 +60,45 @@ def plan_erasure(session: Session, participant_id: int, actor: User) -> ErasureP
     participant = participant_for(session, actor, participant_id)
     if not actor.sees_all_cases:
         raise Forbidden("only a coordinator erases a participant's data")
-    refusal = None
+    return ErasurePlan(participant, _refusal(participant, participant.case.status))
+
+
+def _refusal(participant: Participant, case_status: str) -> str | None:
     if participant.erased_at is not None:
-        refusal = "the participant's data was erased already"
-    elif participant.withdrawn_at is None and participant.case.status != "closed":
-        refusal = "the participant takes part in an open case: record that they stop first"
-    return ErasurePlan(participant, refusal)
+        return "the participant's data was erased already"
+    if participant.withdrawn_at is None and case_status != "closed":
+        return "the participant takes part in an open case: record that they stop first"
+    return None
 
 
 def erase_participant(session: Session, participant_id: int, actor: User, now: datetime) -> Participant:
-    """Erase one participant's personal data now, audited without any of it."""
+    """Erase one participant's personal data now, audited without any of it.
+
+    The refusal is decided again on the locked rows: an undo of their stop, a reopening of the case or
+    another erasure committed meanwhile is seen, not overwritten. The case row is held FOR SHARE, so its
+    status cannot change until this commits."""
     plan = plan_erasure(session, participant_id, actor)
     if plan.refusal is not None:
         raise NotErasable(plan.refusal)
+    _require_subscribers(session)
     participant = _locked(session, participant_id, now)
-    if participant.erased_at is None:  # a second request that waited on the lock finds nothing left to do
-        _erase(session, participant, now)
-        audit.record(session, actor.id, "participant.erased", "participant", participant.id)
+    case_status = session.scalars(select(Case.status).where(Case.id == participant.case_id)
+                                  .with_for_update(read=True)).one()
+    refusal = _refusal(participant, case_status)
+    if refusal is not None:
+        raise NotErasable(refusal)
+    _erase(session, participant, now)
+    audit.record(session, actor.id, "participant.erased", "participant", participant.id)
     return participant
+
+
+def _require_subscribers(session: Session) -> None:
+    """The outbox and the callback queue drop their copies on the events: without the app's subscribers
+    (a bare session) an erasure would clear the participant's row and leave those copies for good."""
+    bus = session.info.get("event_bus")
+    if bus is None or not bus.has_subscribers(events.ParticipantErasing) \
+            or not bus.has_subscribers(events.CaseErasing):
+        raise RuntimeError("erasure needs the packages' event subscribers on this session (composition)")
 
 
 def erase_closed_cases(session: Session, now: datetime, after: timedelta, batch: int,
@@ -86,14 +108,18 @@ def erase_closed_cases(session: Session, now: datetime, after: timedelta, batch:
     At most `batch` per call, oldest first, rows locked with SKIP LOCKED so a case someone is reopening
     right now waits for the next tick. `count(kind, n)` hears cases and participants (`flask purge`).
     """
+    _require_subscribers(session)
+    # FOR NO KEY UPDATE, as a case change locks it (casework.update_case): a reopening waits, or is skipped.
     cases = session.scalars(
         select(Case).where(Case.status == "closed", Case.closed_at < now - after, Case.erased_at.is_(None))
-        .order_by(Case.closed_at, Case.id).limit(batch).with_for_update(skip_locked=True, of=Case)).all()
+        .order_by(Case.closed_at, Case.id).limit(batch)
+        .with_for_update(skip_locked=True, key_share=True, of=Case)).all()
     participants = 0
     for case in cases:
-        for participant in list(case.participants):
-            if participant.erased_at is None:
-                _erase(session, _locked(session, participant.id, now), now)
+        for participant_id in sorted(p.id for p in case.participants):
+            participant = _locked(session, participant_id, now)
+            if participant.erased_at is None:  # one a coordinator erased meanwhile is not erased twice
+                _erase(session, participant, now)
                 participants += 1
         publish(session, events.CaseErasing(case.id))
         session.execute(update(MediatorTask).where(MediatorTask.case_id == case.id).values(note=""))
@@ -117,15 +143,19 @@ def _locked(session: Session, participant_id: int, now: datetime) -> Participant
     return participant
 
 
+def registrations_of(participant: Participant) -> ColumnElement[bool]:
+    """The registration a case was opened with for this participant; one from before that link was kept
+    (migration 0020) by the case and the exact name, never by a number or address another may share."""
+    return or_(Registration.participant_id == participant.id,
+               and_(Registration.participant_id.is_(None), Registration.case_id == participant.case_id,
+                    Registration.name == participant.name))
+
+
 def _erase(session: Session, participant: Participant, now: datetime) -> None:
     publish(session, events.ParticipantErasing(participant.id, participant.case_id))
     session.execute(update(MediatorTask).where(MediatorTask.participant_id == participant.id).values(note=""))
     session.execute(delete(ParticipantLink).where(ParticipantLink.participant_id == participant.id))
-    own = [column == value for column, value in ((Registration.phone, participant.phone),
-                                                 (Registration.email, participant.email),
-                                                 (Registration.name, participant.name)) if value]
-    if own:
-        session.execute(delete(Registration).where(Registration.case_id == participant.case_id, or_(*own)))
+    session.execute(delete(Registration).where(registrations_of(participant)))
     participant.name, participant.phone, participant.email, participant.address = ERASED_NAME, None, None, None
     participant.sms_allowed = participant.email_allowed = participant.full_text_opt_in = False
     participant.erased_at = now

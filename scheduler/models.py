@@ -141,6 +141,11 @@ class Participant(Base):
 
     case: Mapped[Case] = relationship(back_populates="participants")
 
+    @property
+    def takes_part(self) -> bool:
+        """Can be planned: not stopped, and not erased (an erased one in a reopened case has not stopped)."""
+        return self.withdrawn_at is None and self.erased_at is None
+
 
 class Appointment(Base):
     __tablename__ = "appointments"

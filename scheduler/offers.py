@@ -58,8 +58,10 @@ def _participant(session: Session, participant_id: int) -> Participant:
                               populate_existing=True)
     if participant is None:
         raise InvalidInput("participant_id", "no such participant")
-    if participant.withdrawn_at is not None or participant.erased_at is not None:
+    if participant.withdrawn_at is not None:
         raise Conflict("the participant has withdrawn; nothing can be offered to them")
+    if participant.erased_at is not None:
+        raise Conflict("the participant's personal data was erased; nothing can be offered to them")
     if not reachable(participant):
         raise InvalidInput("participant_id", "the participant allows neither texts nor emails: they cannot get "
                                              "the link to choose; book a time with them instead")

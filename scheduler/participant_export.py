@@ -16,13 +16,14 @@ from typing import Any, Callable, Sequence
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.models import User
 from core.problems import Forbidden
 from scheduler.access import participant_for
+from scheduler.erasure import registrations_of
 from scheduler.models import Appointment, Attendance, Location, MediatorTask, Participant, Room
 from scheduler.participant_models import Offer
 from scheduler.registration_models import Registration
@@ -91,13 +92,8 @@ def _appointments(session: Session, p: Participant, tz: ZoneInfo) -> list[dict[s
 
 
 def _registrations(session: Session, p: Participant, tz: ZoneInfo) -> list[dict[str, Any]]:
-    """The registration(s) the case was opened from that are about them: the person's part only."""
-    own = [c == v for c, v in ((Registration.phone, p.phone), (Registration.email, p.email),
-                               (Registration.name, p.name)) if v]
-    if not own:
-        return []
-    rows = session.scalars(select(Registration).where(Registration.case_id == p.case_id, or_(*own))
-                           .order_by(Registration.id))
+    """The registration the case was opened from for them: the person's part only, not the registrant's."""
+    rows = session.scalars(select(Registration).where(registrations_of(p)).order_by(Registration.id))
     return [{"registered_at": when(r.created_at, tz), "by": r.registrant, "name": r.name, "phone": r.phone,
              "email": r.email, "address": r.address, "role": r.role, "kind": r.kind, "note": r.note,
              "may_identify": r.may_identify, "moment": r.moment} for r in rows]

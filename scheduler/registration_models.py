@@ -79,6 +79,9 @@ class Registration(Base):
     # The office's handling.
     status: Mapped[str] = mapped_column(String(20), default="new")
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), index=True)
+    # The participant the case was opened with from it: an erasure or a data file finds it by this.
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id", ondelete="SET NULL"),
+                                                       index=True)
     close_reason: Mapped[str | None] = mapped_column(String(30))
     handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -97,9 +97,11 @@ def _handle(session: Session, actor: User, registration_id: int, now: datetime, 
 
 
 def mark_case_opened(session: Session, actor: User, registration_id: int, case_id: int,
-                     now: datetime) -> Registration:
-    """Link the registration to the case just opened from it, in the same transaction as the case."""
-    row = _handle(session, actor, registration_id, now, status="case_opened", case_id=case_id)
+                     now: datetime, participant_id: int | None = None) -> Registration:
+    """Link the registration to the case just opened from it (and the participant it was opened with), in the
+    same transaction as the case."""
+    row = _handle(session, actor, registration_id, now, status="case_opened", case_id=case_id,
+                  participant_id=participant_id)
     record(session, actor.id, "registration.case_opened", "registration", row.id, f"case={case_id}")
     return row
 

@@ -101,13 +101,14 @@ class ParticipantOut(ResponseModel):
     email_allowed: bool
     full_text_opt_in: bool
     withdrawn_at: UtcDatetime | None
+    erased_at: UtcDatetime | None = None  # their personal data was erased (name "—", no contact details)
 
     @classmethod
     def of(cls, row: Participant) -> ParticipantOut:
         return cls(id=row.id, case_id=row.case_id, name=row.name, role=row.role, phone=row.phone,
                    email=row.email, address=row.address, language=row.language, sms_allowed=row.sms_allowed,
                    email_allowed=row.email_allowed, full_text_opt_in=row.full_text_opt_in,
-                   withdrawn_at=row.withdrawn_at)
+                   withdrawn_at=row.withdrawn_at, erased_at=row.erased_at)
 
 
 class ParticipantList(ResponseModel):

@@ -111,7 +111,7 @@ def test_an_erased_participant_is_never_planned_changed_or_brought_back(runtime)
         booking.book(s, request(booked.world, future_start() + timedelta(days=1), participant_ids=(me,)),
                      coordinator, utcnow(), policy=POLICY)
     later = future_start() + timedelta(days=1)
-    with pytest.raises(Conflict, match="withdrawn"), runtime.db.write_session() as s:
+    with pytest.raises(Conflict, match="erased"), runtime.db.write_session() as s:
         offers.make_offer(s, coordinator, me, [request(booked.world, later + timedelta(hours=h)) for h in (0, 2)],
                           utcnow(), policy=POLICY, hours=48)
     with pytest.raises(Conflict, match="erased"), runtime.db.write_session() as s:

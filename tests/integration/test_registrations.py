@@ -213,6 +213,7 @@ def test_opening_a_case_from_a_registration(client: Any, app: Any, runtime: Any,
         assert (participant.case_id, participant.name, participant.phone, participant.sms_allowed,
                 participant.email_allowed) == (case.id, "Joris de Wit", "+31612345678", True, False)
         assert (row.status, row.case_id, row.handled_by_id) == ("case_opened", case.id, world["coordinator_id"])
+        assert row.participant_id == participant.id  # an erasure or a data file of theirs finds it by this
         assert row.handled_at is not None
         entries = list(s.scalars(select(AuditEntry).where(AuditEntry.object_type == "registration")
                                  .order_by(AuditEntry.id)))
