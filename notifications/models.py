@@ -66,6 +66,7 @@ class OutboxMessage(Base):
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the provider's copy was deleted (TWILIO_DELETE_SENT_MESSAGES; notifications.provider_deletion).
     provider_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    provider_delete_after: Mapped[datetime | None] = mapped_column(UTCDateTime)  # not before: Twilio said "later"
 
 
 class SmsUntextableNumber(Base):

@@ -1,4 +1,4 @@
-"""when an SMS was deleted at the provider (TWILIO_DELETE_SENT_MESSAGES)
+"""when an SMS was deleted at the provider, and when to try again (TWILIO_DELETE_SENT_MESSAGES)
 
 Revision ID: 0019
 Revises: 0018
@@ -17,8 +17,10 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column('outbox_messages', sa.Column('provider_deleted_at', core.db.UTCDateTime(), nullable=True))
+    op.add_column('outbox_messages', sa.Column('provider_delete_after', core.db.UTCDateTime(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('outbox_messages') as batch:
+        batch.drop_column('provider_delete_after')
         batch.drop_column('provider_deleted_at')

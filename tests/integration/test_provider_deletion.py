@@ -77,6 +77,7 @@ def test_a_twilio_away_leaves_them_for_a_later_tick_and_a_copy_gone_before_count
     base = _three_sent_texts_and_an_email(delivery, conn)
     twilio_standin.stop()
     assert _tick(delivery, conn) == 2
+    assert _tick(delivery, conn) == 0  # its job still waits in the queue: no second one
     work(conn)
     assert all(r.provider_deleted_at is None for r in rows(delivery.db).values())
     twilio_standin.start()
