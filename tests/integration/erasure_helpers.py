@@ -58,3 +58,19 @@ def copies_of(session: Any, participant_id: int, mediator_id: int) -> None:
     session.add(MediatorTask(mediator_id=mediator_id, case_id=p.case_id, participant_id=p.id, kind="cannot_come",
                              note=f"{p.name} cannot come on Tuesday; call {p.phone}"))
     session.flush()
+
+
+def coordinator_of(runtime: Any) -> Any:
+    from tests.factories import staff
+
+    with runtime.db.write_session() as s:
+        return staff(s, "coordinator")[0]
+
+
+def close_case(runtime: Any, booked: Any, coordinator: Any, at: Any) -> None:
+    """Cancel the booked appointment and close its case at `at` (a case with appointments ahead stays open)."""
+    from scheduler import booking, casework
+
+    with runtime.db.write_session() as s:
+        booking.cancel(s, booked.appointment_id, coordinator, utcnow(), reason="office")
+        casework.update_case(s, coordinator, booked.world.case_id, {"status": "closed"}, at)

@@ -22,21 +22,17 @@ from telephony.models import CallbackRequest
 from tests.conftest import both_databases
 from tests.factories import staff
 from tests.integration.booking_helpers import POLICY, future_start, request
-from tests.integration.erasure_helpers import callback_request, copies_of, details_of, everywhere
+from tests.integration.erasure_helpers import (callback_request, close_case, coordinator_of, copies_of, details_of,
+                                               everywhere)
 from tests.integration.participant_helpers import book_with_link, settings  # noqa: F401 - the fixture
 
 AFTER = timedelta(days=730)
 
 
-def _coordinator(runtime):  # type: ignore[no-untyped-def]
-    with runtime.db.write_session() as s:
-        return staff(s, "coordinator")[0]
-
-
 @both_databases
 def test_a_participant_who_stopped_is_erased_with_every_copy_and_the_others_keep_theirs(runtime) -> None:
     booked = book_with_link(runtime, joint=True)
-    coordinator = _coordinator(runtime)
+    coordinator = coordinator_of(runtime)
     with runtime.db.write_session() as s:
         copies_of(s, booked.participant_id, booked.world.mediator_ids[0])
         unlinked = callback_request(s, s.get(Participant, booked.participant_id).phone, None, status="open")
@@ -69,7 +65,7 @@ def test_a_participant_who_stopped_is_erased_with_every_copy_and_the_others_keep
 
 def test_a_participant_still_taking_part_in_an_open_case_is_not_erased(runtime) -> None:
     booked = book_with_link(runtime)
-    coordinator = _coordinator(runtime)
+    coordinator = coordinator_of(runtime)
     with runtime.db.sessions() as s:
         before = details_of(s, booked.participant_id)
     with pytest.raises(NotErasable, match="stop first"), runtime.db.write_session() as s:
@@ -95,12 +91,9 @@ def test_only_a_coordinator_erases(runtime) -> None:
 def test_an_erased_participant_is_never_planned_changed_or_brought_back(runtime) -> None:
     """Erased in a closed case without having stopped; the case reopens: every writer refuses them."""
     booked = book_with_link(runtime)
-    coordinator = _coordinator(runtime)
+    coordinator = coordinator_of(runtime)
     me, case_id = booked.participant_id, booked.world.case_id
-    with runtime.db.write_session() as s:
-        booking.cancel(s, booked.appointment_id, coordinator, utcnow(), reason="office")
-    with runtime.db.write_session() as s:
-        casework.update_case(s, coordinator, case_id, {"status": "closed"}, utcnow())
+    close_case(runtime, booked, coordinator, utcnow())
     with runtime.db.write_session() as s:
         erase_participant(s, me, coordinator, utcnow())
     with pytest.raises(NotErasable, match="already"), runtime.db.write_session() as s:
@@ -127,13 +120,12 @@ def test_an_erased_participant_is_never_planned_changed_or_brought_back(runtime)
 @both_databases
 def test_a_closed_case_is_erased_two_years_after_closing_and_not_a_day_before(runtime) -> None:
     booked = book_with_link(runtime, joint=True)
-    coordinator = _coordinator(runtime)
+    coordinator = coordinator_of(runtime)
     case_id, closed = booked.world.case_id, utcnow()
     with runtime.db.write_session() as s:
         copies_of(s, booked.other_id, booked.world.mediator_ids[0])
-        booking.cancel(s, booked.appointment_id, coordinator, closed, reason="office")
-    with runtime.db.write_session() as s:
-        casework.update_case(s, coordinator, case_id, {"status": "closed"}, closed)
+    close_case(runtime, booked, coordinator, closed)
+    with runtime.db.sessions() as s:
         everyone = details_of(s, booked.participant_id) + details_of(s, booked.other_id)
         still_open = details_of(s, booked.world.other_participant_ids[0])
     with runtime.db.write_session() as s:
@@ -158,11 +150,9 @@ def test_a_closed_case_is_erased_two_years_after_closing_and_not_a_day_before(ru
 
 def test_closing_times_the_erasure_and_reopening_stops_it(runtime) -> None:
     booked = book_with_link(runtime)
-    coordinator = _coordinator(runtime)
+    coordinator = coordinator_of(runtime)
     case_id, start = booked.world.case_id, utcnow()
-    with runtime.db.write_session() as s:
-        booking.cancel(s, booked.appointment_id, coordinator, start, reason="office")
-        casework.update_case(s, coordinator, case_id, {"status": "closed"}, start)
+    close_case(runtime, booked, coordinator, start)
     with runtime.db.write_session() as s:
         casework.update_case(s, coordinator, case_id, {"status": "contact"}, start + timedelta(days=1))
         assert s.get(Case, case_id).closed_at is None
@@ -172,11 +162,9 @@ def test_closing_times_the_erasure_and_reopening_stops_it(runtime) -> None:
 
 def test_the_purge_command_erases_closed_cases_and_says_so(app, runtime) -> None:
     booked = book_with_link(runtime)
-    coordinator = _coordinator(runtime)
+    coordinator = coordinator_of(runtime)
     long_ago = utcnow() - AFTER - timedelta(days=1)
-    with runtime.db.write_session() as s:
-        booking.cancel(s, booked.appointment_id, coordinator, utcnow(), reason="office")
-        casework.update_case(s, coordinator, booked.world.case_id, {"status": "closed"}, long_ago)
+    close_case(runtime, booked, coordinator, long_ago)
     dry = app.test_cli_runner().invoke(args=["purge", "--dry-run"])
     assert "erase-closed-cases: would remove 1 cases' personal data, 2 participants' details" in dry.output, dry.output
     done = app.test_cli_runner().invoke(args=["purge"])

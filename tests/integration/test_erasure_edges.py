@@ -15,17 +15,12 @@ from scheduler import booking, casework, withdrawal
 from scheduler.erasure import NotErasable, erase_closed_cases, erase_participant, plan_erasure
 from scheduler.models import Case, Participant
 from scheduler.registration_models import Registration
-from tests.factories import staff
 from tests.integration.booking_helpers import POLICY, request
+from tests.integration.erasure_helpers import close_case, coordinator_of
 from tests.integration.participant_helpers import book_with_link, settings  # noqa: F401 - the fixture
 from tests.integration.test_dispatch import id_base, make_row
 
 AFTER = timedelta(days=730)
-
-
-def _coordinator(runtime):  # type: ignore[no-untyped-def]
-    with runtime.db.write_session() as s:
-        return staff(s, "coordinator")[0]
 
 
 def _registration(s, p: Participant, **kw) -> int:  # type: ignore[no-untyped-def]
@@ -39,7 +34,7 @@ def _registration(s, p: Participant, **kw) -> int:  # type: ignore[no-untyped-de
 
 def test_a_shared_number_and_address_keep_the_other_persons_messages_and_registration(runtime) -> None:
     booked = book_with_link(runtime)
-    coordinator = _coordinator(runtime)
+    coordinator = coordinator_of(runtime)
     me, other_case = booked.participant_id, booked.world.other_case_id
     with runtime.db.write_session() as s:
         mine = s.get(Participant, me)
@@ -68,7 +63,7 @@ def test_a_shared_number_and_address_keep_the_other_persons_messages_and_registr
 
 def test_their_words_quoted_to_a_mediator_go_with_them(runtime) -> None:
     booked = book_with_link(runtime)
-    coordinator = _coordinator(runtime)
+    coordinator = coordinator_of(runtime)
     me, base, now = booked.participant_id, id_base(), utcnow()
     mediator = booked.world.mediator_ids[0]
     with runtime.db.write_session() as s:
@@ -87,7 +82,7 @@ def test_their_words_quoted_to_a_mediator_go_with_them(runtime) -> None:
 
 def test_an_undo_of_their_stop_that_commits_first_stops_the_erasure(runtime) -> None:
     booked = book_with_link(runtime)
-    coordinator = _coordinator(runtime)
+    coordinator = coordinator_of(runtime)
     me = booked.participant_id
     with runtime.db.write_session() as s:
         withdrawal.withdraw(s, me, coordinator, utcnow())
@@ -102,11 +97,9 @@ def test_an_undo_of_their_stop_that_commits_first_stops_the_erasure(runtime) -> 
 
 def test_a_reopening_after_the_erasure_committed_is_refused(runtime) -> None:
     booked = book_with_link(runtime)
-    coordinator = _coordinator(runtime)
+    coordinator = coordinator_of(runtime)
     case_id, closed = booked.world.case_id, utcnow()
-    with runtime.db.write_session() as s:
-        booking.cancel(s, booked.appointment_id, coordinator, closed, reason="office")
-        casework.update_case(s, coordinator, case_id, {"status": "closed"}, closed)
+    close_case(runtime, booked, coordinator, closed)
     with pytest.raises(Conflict, match="erased"), runtime.db.write_session() as s:
         assert s.get(Case, case_id).erased_at is None  # what the reopening saw first
         with runtime.db.write_session() as other:
@@ -119,7 +112,7 @@ def test_a_reopening_after_the_erasure_committed_is_refused(runtime) -> None:
 
 def test_no_erasure_without_the_subscribers_and_the_periodic_loop_has_them(runtime) -> None:
     booked = book_with_link(runtime)
-    coordinator = _coordinator(runtime)
+    coordinator = coordinator_of(runtime)
     with runtime.db.write_session() as s:
         withdrawal.withdraw(s, booked.participant_id, coordinator, utcnow())
     bare = Database(runtime.settings.database_url)
