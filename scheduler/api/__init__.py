@@ -40,4 +40,4 @@ def writing() -> Iterator[tuple[Session, User]]:
         yield session, actor
 
 
-from scheduler.api import appointments, cases, openapi, people  # noqa: E402,F401  (register the routes)
+from scheduler.api import appointments, cases, openapi, people, privacy  # noqa: E402,F401  (register the routes)

@@ -86,8 +86,9 @@ def create_participant(body: ParticipantCreate) -> Response:
 
 
 @route(api_bp, "PATCH", "/participants/<int:participant_id>", summary="Change a participant",
-       tag="participants", roles=STAFF, body=ParticipantPatch, response=ParticipantOut)
+       tag="participants", roles=STAFF, body=ParticipantPatch, response=ParticipantOut, errors=(409,))
 def patch_participant(participant_id: int, body: ParticipantPatch) -> Response:
+    """409 when their personal data was erased, or while their appointments are being changed (try again)."""
     with writing() as (session, actor):
         out = ParticipantOut.of(casework.update_participant(session, actor, participant_id, body.model_dump()))
     return respond(out)

@@ -69,7 +69,8 @@ _CLASSES: dict[str, list[str]] = {
     + ["notifications_api.get_message"],
     OWN_API: ["feeds_api.issue_mediator_feed_token", "feeds_api.revoke_mediator_feed_token"],
     OFFICE_API: ["api." + n for n in ("create_case", "create_location", "patch_location", "create_mediator",
-                                      "patch_mediator", "reassign_mediator", "create_room", "patch_room")]
+                                      "patch_mediator", "reassign_mediator", "create_room", "patch_room",
+                                      "erase_participant", "participant_data")]
     + ["telephony_api.list_on_duty", "feeds_api.issue_room_feed_token", "feeds_api.revoke_room_feed_token"],
 }
 EXPECTATIONS: dict[str, str] = {endpoint: cls for cls, endpoints in _CLASSES.items() for endpoint in endpoints}
