@@ -102,6 +102,8 @@ class Settings:
     callback_limit_number: str = "3 per day"
     confirmation_text_limit_number: str = "2 per day"
     confirmation_text_limit_address: str = "5 per day"
+    # Participant pages opened with a link that does not work, per address: past it, guessing stops there.
+    link_failure_limit_address: str = "30 per hour"
     # Participants' personal links (scheduler.links) work until this many hours after their appointment
     # ends; slots offered to a participant are held this many hours for them to choose (scheduler.offers).
     participant_link_hours_after: int = 24
@@ -348,6 +350,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                                                    Settings.confirmation_text_limit_number),
         confirmation_text_limit_address=_rate_limit(env, "CONFIRMATION_TEXT_LIMIT_ADDRESS",
                                                     Settings.confirmation_text_limit_address),
+        link_failure_limit_address=_rate_limit(env, "LINK_FAILURE_LIMIT_ADDRESS", Settings.link_failure_limit_address),
         participant_link_hours_after=_int(env, "PARTICIPANT_LINK_HOURS_AFTER", 24, 1, 24 * 90),
         offer_hours=_int(env, "OFFER_HOURS", 48, 1, 24 * 14),
     )

@@ -13,7 +13,8 @@ the request is taken, the text is not sent). So views call `hit` where the decis
     if not limits.hit("form_address", request.remote_addr):
         return too_many()
 
-Limits come from Settings (PUBLIC_FORM_LIMIT_ADDRESS, CALLBACK_LIMIT_NUMBER, CONFIRMATION_TEXT_LIMIT_*).
+Limits come from Settings (PUBLIC_FORM_LIMIT_ADDRESS, CALLBACK_LIMIT_NUMBER, CONFIRMATION_TEXT_LIMIT_*,
+LINK_FAILURE_LIMIT_ADDRESS: participant pages asked for with a link that does not work).
 """
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ from core.rate_limits import address_key, keyed_hash, moving_window
 
 log = logging.getLogger("pendel.public_limits")
 
-Scope = Literal["form_address", "callback_number", "text_number", "text_address"]
-SCOPES: tuple[Scope, ...] = ("form_address", "callback_number", "text_number", "text_address")
+Scope = Literal["form_address", "callback_number", "text_number", "text_address", "link_address"]
+SCOPES: tuple[Scope, ...] = ("form_address", "callback_number", "text_number", "text_address", "link_address")
 _EXTENSION = "pendel_public_limits"
 
 
@@ -47,6 +48,7 @@ class PublicLimits:
             "callback_number": parse(settings.callback_limit_number),
             "text_number": parse(settings.confirmation_text_limit_number),
             "text_address": parse(settings.confirmation_text_limit_address),
+            "link_address": parse(settings.link_failure_limit_address),  # participants.link_access
         }
 
     def key(self, scope: Scope, value: str | None) -> str:

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, g, redirect, render_template, request, ur
 
 from core.auth import from_own_pages, refuse_cross_site
 from core.db import utcnow
+from core.public_limits import public_limits
 from core.runtime import current, db_session
 from core.web import LANGUAGE_COOKIE
 from scheduler.links import Link, resolve
@@ -49,14 +50,27 @@ def closed_page() -> Any:
     return render_template("participants/closed.html"), 404
 
 
+def _guessing_stopped() -> Any:
+    """The same kind page, as a 429, once this address asked with LINK_FAILURE_LIMIT_ADDRESS links that do
+    not work: with 128-bit tokens guessing is hopeless anyway, but it need not cost a database query each."""
+    wait = public_limits().wait_seconds("link_address", request.remote_addr)
+    if not wait:
+        return None
+    return render_template("participants/closed.html"), 429, {"Retry-After": str(wait)}
+
+
 def with_link(view: F) -> F:
     """The view gets the working link as its first argument; a POST must come from our own pages."""
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if request.method == "POST" and not from_own_pages():
             return refuse_cross_site()
+        stopped = _guessing_stopped()
+        if stopped is not None:
+            return stopped
         link = current_link()
         if link is None:
+            public_limits().hit("link_address", request.remote_addr)
             return closed_page()
         if request.cookies.get(LANGUAGE_COOKIE) is None:  # their own language, unless they chose another here
             g.language = link.participant.language

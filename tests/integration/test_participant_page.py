@@ -81,6 +81,21 @@ def test_every_bad_link_gets_the_same_neutral_page(client, runtime, app) -> None
     assert "030 123 4567" in bodies.pop()  # the office's number, kindly
 
 
+def test_guessing_links_from_one_address_stops_there_and_a_working_link_elsewhere_still_works(
+        client, runtime, app) -> None:
+    booked = book_with_link(runtime)
+    limit = int(runtime.settings.link_failure_limit_address.split()[0])  # "30 per hour"
+    for i in range(limit):
+        assert open_link(client, f"{i:022d}").status_code == 404
+    stopped = open_link(client, booked.token)  # even a real one, from this address, for now
+    assert stopped.status_code == 429 and int(stopped.headers["Retry-After"]) > 0
+    assert "030 123 4567" in stopped.get_data(as_text=True)  # the same kind page, the office's number
+    other = app.test_client()
+    page = other.get(f"/a/{booked.token}", environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert page.status_code == 303
+    assert other.get("/a/", environ_base={"REMOTE_ADDR": "192.0.2.7"}).status_code == 200
+
+
 def test_a_link_of_a_withdrawn_participant_or_long_past_appointment_is_closed(client, runtime, app) -> None:
     booked = book_with_link(runtime)
     neutral = client.get("/a/").get_data(as_text=True)
