@@ -17,6 +17,7 @@ from core.web import has_endpoint, label
 from scheduler.access import visible_cases
 from scheduler.desk_case_forms import translated
 from scheduler.models import Appointment, Attendance, Case, Mediator, MediatorTask, appointment_mediators
+from scheduler.participant_models import Offer
 
 HISTORY_LIMIT = 200
 
@@ -59,6 +60,12 @@ HISTORY_WORDS = {
     "participant.withdrawal_undone": _l("Participant's stop undone"),
     "participant.sms_stopped": _l("Participant turned texts off (STOP)"),
     "participant.sms_started": _l("Participant turned texts on again (START)"),
+    "attendance.coming": _l("A participant said on their page they will come"),
+    "attendance.cannot_come": _l("A participant said on their page they cannot come"),
+    "offer.made": _l("Times offered to choose from"),
+    "offer.chosen": _l("An offered time was chosen"),
+    "offer.withdrawn": _l("Offered times withdrawn"),
+    "offer.lapsed": _l("Offered times ran out without a choice"),
     "participant.exported": _l("A file of the participant's data was made"),
     "participant.erased": _l("Participant's personal data erased"),
     "case.erased": _l("The case's personal data erased at the end of its keeping period"),
@@ -114,7 +121,8 @@ def _history(session: Session, case: Case, appointments: list[AppointmentRow],
     roles = {p.id: p.role for p in case.participants}
     kinds = {a.id: a.kind for a in appointments}
     tasks = select(MediatorTask.id).where(MediatorTask.case_id == case.id).scalar_subquery()
-    about = or_(and_(AuditEntry.object_type == "case", AuditEntry.object_id == case.id),
+    offered_to = dict(session.execute(select(Offer.id, Offer.participant_id).where(Offer.case_id == case.id)).all())
+    about = or_(and_(AuditEntry.object_type == "offer", AuditEntry.object_id.in_(list(offered_to))),and_(AuditEntry.object_type == "case", AuditEntry.object_id == case.id),
                 and_(AuditEntry.object_type == "participant", AuditEntry.object_id.in_(list(roles))),
                 and_(AuditEntry.object_type == "appointment", AuditEntry.object_id.in_(list(kinds))),
                 and_(AuditEntry.object_type.in_(("task", "mediator_task")), AuditEntry.object_id.in_(tasks)),
@@ -136,8 +144,9 @@ def _history(session: Session, case: Case, appointments: list[AppointmentRow],
             details = [label(entry.detail, "cancel_reason")]
         elif entry.action.startswith("callback.attempt."):
             details = [label(entry.action.rsplit(".", 1)[1], "attempt_outcome")]
-        if entry.object_type == "participant":
-            subject = label(roles.get(entry.object_id), "participant_role")
+        if entry.object_type in ("participant", "offer"):
+            whose = entry.object_id if entry.object_type == "participant" else offered_to.get(entry.object_id)
+            subject = label(roles.get(whose), "participant_role")
         elif entry.object_type == "appointment":
             subject = label(kinds.get(entry.object_id), "appointment_kind")
             if appointment_links:

@@ -193,6 +193,8 @@ def test_withdraw_the_offer(client: Any, runtime: Any, desk: dict[str, Any]) -> 
     assert after.status == "withdrawn" and {a.status for a in after.slots} == {"cancelled"}
     page = client.get(f"/cases/{desk['case']}").get_data(as_text=True)
     assert "Het aanbod is ingetrokken" in page and "vrijgegeven" in page and 'name="appointment_id"' not in page
+    history = page.split('id="history"', 1)[-1]  # the case's history names both, for whom
+    assert "Tijden aangeboden om uit te kiezen" in history and "Aangeboden tijden ingetrokken" in history
     twice = client.post(f"/offers/{offer.id}/withdraw")
     assert twice.status_code == 303
     assert "Dit aanbod is ingetrokken" in client.get(f"/cases/{desk['case']}").get_data(as_text=True)
