@@ -117,20 +117,23 @@ def _history_what(action: str) -> Any:
 
 def _history(session: Session, case: Case, appointments: list[AppointmentRow],
              callbacks: list[CallbackSummary]) -> list[HistoryItem]:
-    """The audit trail of the case and of its participants, appointments, tasks and callback requests."""
+    """The audit trail of the case and of its participants, appointments, offers, tasks and callback requests
+    (one query: an offer's entry brings whom it was for)."""
     roles = {p.id: p.role for p in case.participants}
     kinds = {a.id: a.kind for a in appointments}
     tasks = select(MediatorTask.id).where(MediatorTask.case_id == case.id).scalar_subquery()
-    offered_to = dict(session.execute(select(Offer.id, Offer.participant_id).where(Offer.case_id == case.id)).all())
-    about = or_(and_(AuditEntry.object_type == "offer", AuditEntry.object_id.in_(list(offered_to))),and_(AuditEntry.object_type == "case", AuditEntry.object_id == case.id),
+    offers = select(Offer.id).where(Offer.case_id == case.id).scalar_subquery()
+    about = or_(and_(AuditEntry.object_type == "case", AuditEntry.object_id == case.id),
+                and_(AuditEntry.object_type == "offer", AuditEntry.object_id.in_(offers)),
                 and_(AuditEntry.object_type == "participant", AuditEntry.object_id.in_(list(roles))),
                 and_(AuditEntry.object_type == "appointment", AuditEntry.object_id.in_(list(kinds))),
                 and_(AuditEntry.object_type.in_(("task", "mediator_task")), AuditEntry.object_id.in_(tasks)),
                 and_(AuditEntry.object_type == "callback_request",
                      AuditEntry.object_id.in_([c.id for c in callbacks])))
     rows = session.execute(select(AuditEntry.at, AuditEntry.action, AuditEntry.object_type, AuditEntry.object_id,
-                                  AuditEntry.detail, User.name.label("actor"))
+                                  AuditEntry.detail, User.name.label("actor"), Offer.participant_id.label("offered_to"))
                            .outerjoin(User, User.id == AuditEntry.actor_id)
+                           .outerjoin(Offer, and_(AuditEntry.object_type == "offer", Offer.id == AuditEntry.object_id))
                            .where(about).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(HISTORY_LIMIT))
     items, catalog = [], get_translations()  # the words once for the whole history, not once per entry
     appointment_links = has_endpoint("desk_booking.appointment")
@@ -145,7 +148,7 @@ def _history(session: Session, case: Case, appointments: list[AppointmentRow],
         elif entry.action.startswith("callback.attempt."):
             details = [label(entry.action.rsplit(".", 1)[1], "attempt_outcome")]
         if entry.object_type in ("participant", "offer"):
-            whose = entry.object_id if entry.object_type == "participant" else offered_to.get(entry.object_id)
+            whose = entry.object_id if entry.object_type == "participant" else entry.offered_to
             subject = label(roles.get(whose), "participant_role")
         elif entry.object_type == "appointment":
             subject = label(kinds.get(entry.object_id), "appointment_kind")
