@@ -103,7 +103,7 @@ def test_participant_create_patch_and_normalisation(client: Any, world: dict[str
     created = client.post("/api/v1/participants", json=body, headers=world["mediator1"])
     assert created.status_code == 201, created.get_json()
     data = created.get_json()
-    assert data == {**body, "id": data["id"], "phone": "+31612345678", "withdrawn_at": None}
+    assert data == {**body, "id": data["id"], "phone": "+31612345678", "withdrawn_at": None, "erased_at": None}
     patched = client.patch(f"/api/v1/participants/{data['id']}", json={"email_allowed": True, "address": None},
                            headers=world["coordinator"])
     assert patched.get_json() == {**data, "email_allowed": True, "address": None}
