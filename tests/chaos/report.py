@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import glob
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -61,7 +60,8 @@ class Outcome:
         return sum(f.is_kill for f in self.faults)
 
 
-def figures(conn: Connection, system: Any, now: datetime) -> dict[str, Any]:
+def figures(conn: Connection, system: Any) -> dict[str, Any]:
+    """What the outbox, the stand-ins and the workers' logs say after the run (see the module doc)."""
     by_status = {(r.channel, r.status): r.n for r in conn.execute(text(
         "SELECT channel, status, count(*) AS n FROM outbox_messages GROUP BY channel, status"))}
     recorded = set(conn.execute(text("SELECT provider_id FROM outbox_messages WHERE provider_id IS NOT NULL"))

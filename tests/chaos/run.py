@@ -77,6 +77,9 @@ class Config:
     short: bool = False                  # the suite's short run (`short_config`)
     weights: dict[str, int] = field(default_factory=lambda: dict(MIX))
     pause: float = 0.0                   # seconds each client thread waits after an operation
+    # The target for `make chaos`. The suite's run only requires /readyz to come back (within the 90 s
+    # it is polled): a test asserts no wall-clock duration on this shared machine; it prints the time.
+    ready_within: float | None = READY_WITHIN
 
     @property
     def replay(self) -> str:
@@ -98,6 +101,7 @@ def short_config(seed: int) -> Config:
     plan = Plan(seconds=25.0, gap=(0.8, 1.6), window=(1.5, 3.0), cut=(2.0, 3.0))
     return Config(seconds=plan.seconds, seed=seed, concurrency=2, web_workers=3, plan=plan, probe_seconds=4.0,
                   settle_timeout=120.0, hurry=True, targets=False, short=True, weights=dict(WEIGHTS), pause=0.1,
+                  ready_within=None,
                   office={"mediators": 8, "booking_cases": 32, "withdrawal_cases": 120, "callers": 60})
 
 
@@ -172,7 +176,7 @@ def _run(system: System, config: Config, plan: Plan, lines: dict[str, ProviderLi
     with system.engine.connect() as conn:
         violations = check_all(conn, now, system=system, api_token=office.api_token, ledger=ledger,
                                callbacks=callbacks, faults=faults.log)
-        numbers = figures(conn, system, now)
+        numbers = figures(conn, system)
     say(f"checked: {len(violations)} violations")
     violations += broke + _run_violations(ready[0], probe.errors, settled, config)
     outcome = Outcome(config.seed, plan.seconds, mix, probe, list(faults.log), ready[0], settled, numbers,
@@ -188,8 +192,10 @@ def _run(system: System, config: Config, plan: Plan, lines: dict[str, ProviderLi
 def _run_violations(ready: float | None, probe_errors: list[object], settled: float | None,
                     config: Config) -> list[Violation]:
     out = []
-    if ready is None or ready > READY_WITHIN:
-        out.append(Violation(f"/readyz not 200 within {READY_WITHIN:.0f} s of the last fault", 1))
+    if ready is None:
+        out.append(Violation("/readyz did not answer 200 again after the last fault", 1))
+    elif config.ready_within is not None and ready > config.ready_within:
+        out.append(Violation(f"/readyz not 200 within {config.ready_within:.0f} s of the last fault", 1))
     if probe_errors:
         out.append(Violation("requests failing after the faults were over", len(probe_errors)))
     if settled is None:

@@ -5,15 +5,16 @@ tests.chaos.run --short --seed 11`): three gunicorn workers, two worker.py,
 two client threads, a fault every 0.8 to 1.6 s, so the run's
 first tour meets every kind of fault once (each kill, a Redis restart, a
 database cut, Twilio and SMTP each timing out, failing for a while and
-failing for good). Then `/readyz` must answer 200 within 30 s of the last
-fault, four seconds of traffic must meet no error, the outbox must settle
+failing for good). Then `/readyz` must answer 200 again (how soon is
+printed: the suite asserts no wall-clock duration, `make chaos` holds it to
+30 s), four seconds of traffic must meet no error, the outbox must settle
 and every check must hold: no double booking, no message lost or sent after
 its cancellation or withdrawal, a dead message only from a permanent
 provider failure and shown to staff, no callback request lost, no personal
 data in the system's logs. The outbox settles with its retry and lease
 timers moved to now (tests/chaos/settle.py: what minutes of waiting would
 do); `make chaos` waits for real. The 500-bookings and 20-kills targets are
-`make chaos`'s, not this run's. Timings are printed, never asserted.
+`make chaos`'s, not this run's.
 """
 from __future__ import annotations
 
