@@ -24,7 +24,7 @@ from scheduler.access import case_for, own_mediator_id, participant_for, visible
 from scheduler.contact import can_receive_texts
 from scheduler.models import (LIVE_STATUSES, Appointment, Case, Mediator, MediatorTask, Participant, Region,
                               appointment_mediators)
-from scheduler.participant_locks import lock_for_details_change
+from scheduler.participant_locks import locked_for_details_change
 
 CASE_FIELDS = ("reference", "kind", "status", "mediator_ids", "region_id")
 MAX_MEDIATORS = 2  # a case has one or two mediators (co-mediation)
@@ -179,24 +179,11 @@ def create_participant(session: Session, actor: User, values: Mapping[str, Any])
     return participant
 
 
-def _locked(session: Session, participant_id: int) -> Participant:
-    """The participant as committed now, locked against writers of their messages (participant_locks).
-
-    The row FOR NO KEY UPDATE first (it does not block rows that refer to it),
-    then the messages' lock; read afresh, not from the identity map.
-    """
-    participant = session.scalars(select(Participant).where(Participant.id == participant_id)
-                                  .with_for_update(key_share=True)
-                                  .execution_options(populate_existing=True)).one()
-    lock_for_details_change(session, participant_id, utcnow())
-    return participant
-
-
 def update_participant(session: Session, actor: User, participant_id: int, changes: Mapping[str, Any]) -> Participant:
     changes = _only(changes, PARTICIPANT_FIELDS)
     if "case_id" in changes:
         raise InvalidInput("case_id", "a participant cannot move to another case")
-    participant = _locked(session, participant_for(session, actor, participant_id).id)
+    participant = locked_for_details_change(session, participant_for(session, actor, participant_id).id, utcnow())
     if participant.erased_at is not None:
         raise Conflict("the participant's personal data was erased; nothing can be changed")
     changed = tuple(name for name in MESSAGE_FIELDS

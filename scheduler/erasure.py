@@ -32,7 +32,7 @@ from core.problems import Conflict, Forbidden
 from scheduler import events
 from scheduler.access import participant_for
 from scheduler.models import Case, MediatorTask, Participant
-from scheduler.participant_locks import lock_for_details_change
+from scheduler.participant_locks import locked_for_details_change
 from scheduler.participant_models import ParticipantLink
 from scheduler.registration_models import Registration
 
@@ -81,7 +81,7 @@ def erase_participant(session: Session, participant_id: int, actor: User, now: d
     if plan.refusal is not None:
         raise NotErasable(plan.refusal)
     _require_subscribers(session)
-    participant = _locked(session, participant_id, now)
+    participant = locked_for_details_change(session, participant_id, now)
     case_status = session.scalars(select(Case.status).where(Case.id == participant.case_id)
                                   .with_for_update(read=True)).one()
     refusal = _refusal(participant, case_status)
@@ -117,7 +117,7 @@ def erase_closed_cases(session: Session, now: datetime, after: timedelta, batch:
     participants = 0
     for case in cases:
         for participant_id in sorted(p.id for p in case.participants):
-            participant = _locked(session, participant_id, now)
+            participant = locked_for_details_change(session, participant_id, now)
             if participant.erased_at is None:  # one a coordinator erased meanwhile is not erased twice
                 _erase(session, participant, now)
                 participants += 1
@@ -131,16 +131,6 @@ def erase_closed_cases(session: Session, now: datetime, after: timedelta, batch:
         count("cases' personal data", len(cases))
         count("participants' details", participants)
     return len(cases)
-
-
-def _locked(session: Session, participant_id: int, now: datetime) -> Participant:
-    """As a details change locks (scheduler.participant_locks): message writers that come after see the
-    erased details and write nothing for them."""
-    participant = session.scalars(select(Participant).where(Participant.id == participant_id)
-                                  .with_for_update(key_share=True)
-                                  .execution_options(populate_existing=True)).one()
-    lock_for_details_change(session, participant_id, now)
-    return participant
 
 
 def registrations_of(participant: Participant) -> ColumnElement[bool]:

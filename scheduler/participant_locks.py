@@ -62,7 +62,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from core.problems import Conflict
-from scheduler.models import Appointment, Attendance
+from scheduler.models import Appointment, Attendance, Participant
 
 NAMESPACE = 0x50454E50  # "PENP": the two-key advisory locks are a space apart from the one-key ones
 LOCK_NOT_AVAILABLE = "55P03"
@@ -114,3 +114,14 @@ def lock_for_details_change(session: Session, participant_id: int, now: datetime
         if time.monotonic() >= deadline:
             raise Conflict("the participant's appointments are being changed right now; try again in a moment")
         time.sleep(_rng.uniform(0.01, 0.1))
+
+
+def locked_for_details_change(session: Session, participant_id: int, now: datetime) -> Participant:
+    """The participant as committed now, locked against writers of their messages: the row FOR NO KEY
+    UPDATE first (step 1; it does not block rows that refer to it), then `lock_for_details_change`; read
+    afresh, not from the identity map. A details change (casework) and an erasure (scheduler.erasure) use it."""
+    participant = session.scalars(select(Participant).where(Participant.id == participant_id)
+                                  .with_for_update(key_share=True)
+                                  .execution_options(populate_existing=True)).one()
+    lock_for_details_change(session, participant_id, now)
+    return participant
