@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 
 from core.auth import login_required
 from core.db import utcnow
@@ -23,17 +22,10 @@ from core.runtime import current, db_session
 from scheduler import erasure
 from scheduler.api import writing
 from scheduler.desk_cases import _office_only
+from scheduler.desk_meeting import _not_found
 from scheduler.participant_export import export_participant, export_sections
 
 desk_privacy = Blueprint("desk_privacy", __name__, template_folder="templates")
-
-
-class PlainForm(FlaskForm):
-    """Only the form token (checked for every POST by core.web's CSRFProtect): the POST is the confirmation."""
-
-
-def _not_found() -> tuple[str, int]:
-    return render_template("scheduler/desk/booking/not_found.html"), 404
 
 
 @desk_privacy.route("/participants/<int:participant_id>/erase", methods=["GET", "POST"])
@@ -45,9 +37,8 @@ def erase(participant_id: int) -> Any:
         return _not_found()
     except Forbidden:
         return _office_only()
-    form = PlainForm()
     case_url = url_for("desk_cases.show", case_id=plan.participant.case_id)
-    if request.method == "POST" and plan.possible:  # the form token was checked before (core.web: CSRFProtect)
+    if request.method == "POST" and plan.possible:  # its form token was checked before (core.web: CSRFProtect)
         try:
             with writing() as (write, actor):
                 erasure.erase_participant(write, participant_id, actor, utcnow())
@@ -57,7 +48,7 @@ def erase(participant_id: int) -> Any:
         flash(_("The participant's personal data was erased."), "success")
         return redirect(case_url, 303)
     status = 400 if request.method == "POST" else 200
-    return render_template("scheduler/desk/privacy/erase.html", plan=plan, form=form, case_url=case_url), status
+    return render_template("scheduler/desk/privacy/erase.html", plan=plan, case_url=case_url), status
 
 
 @desk_privacy.route("/participants/<int:participant_id>/export", methods=["POST"])
